@@ -1,0 +1,80 @@
+"""One error tree for the whole service.
+
+Every error a client can cause carries an HTTP status and a Billoget-style code, so one
+middleware maps them to ``{"error": code, "message": text}``. Messages never contain a secret,
+an API key or a request body.
+"""
+
+from __future__ import annotations
+
+
+class BillogetHooksError(Exception):
+    """Base of every error raised by this service."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(BillogetHooksError):
+    """The service is misconfigured; start-up stops with this one line."""
+
+    code = "config_error"
+
+
+class ClientError(BillogetHooksError):
+    """Something the sender did wrong: always a 4xx."""
+
+    status = 400
+    code = "bad_request"
+
+
+class VerificationError(ClientError):
+    """Missing, malformed or wrong signature, or a timestamp outside the tolerance."""
+
+    status = 401
+    code = "invalid_signature"
+
+
+class InvalidEnvelopeError(ClientError):
+    """The body is not JSON or not a Billoget envelope."""
+
+    status = 400
+    code = "invalid_payload"
+
+
+class PayloadTooLargeError(ClientError):
+    status = 413
+    code = "payload_too_large"
+
+
+class ForbiddenError(ClientError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFoundError(ClientError):
+    status = 404
+    code = "not_found"
+
+
+class StoreUnavailableError(BillogetHooksError):
+    """The event store could not commit; the sender should retry (503)."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+class PermanentError(BillogetHooksError):
+    """Processing an event can never succeed: do not retry, mark it dead with the reason."""
+
+
+class RetryLater(BillogetHooksError):
+    """Processing should be retried after ``delay_s`` (e.g. a rate budget is spent)."""
+
+    def __init__(self, message: str, *, delay_s: float) -> None:
+        super().__init__(message)
+        self.delay_s = delay_s

@@ -1,0 +1,147 @@
+"""The event store: the source of truth for every delivery.
+
+:class:`EventStore` is the interface the receiver, the workers and the CLI use; SQLite
+(:mod:`core.store_sqlite`) implements it today, and a PostgreSQL store can implement it later
+without touching its callers. Status moves ``received → queued → processed | failed | dead``;
+``failed`` goes back to ``queued`` when retried. Outcomes are recorded with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+DONE_STATUSES = frozenset({Status.PROCESSED, Status.DEAD})
+
+
+def utcnow() -> str:
+    """Now as fixed-width ISO-8601 UTC text (sorts as it compares)."""
+    return format_time(datetime.now(UTC))
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A verified delivery about to be committed."""
+
+    delivery_id: str
+    event_type: str
+    event_timestamp: str
+    webhook_timestamp: int
+    body: bytes
+    selfcheck_nonce: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    delivery_id: str
+    event_type: str
+    status: Status
+    attempts: int
+    last_error: str | None
+    outcome: str | None
+    received_at: str
+    updated_at: str
+    queued_at: str | None
+    processed_at: str | None
+    next_attempt_at: str | None
+    event_timestamp: str
+    webhook_timestamp: int
+    body: bytes
+    selfcheck_nonce: str | None
+
+    def __repr__(self) -> str:  # the body may hold customer data: keep it out of reprs
+        return (
+            f"StoredEvent({self.delivery_id!r}, {self.event_type!r}, status={self.status.value}, "
+            f"attempts={self.attempts})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RelayItem:
+    delivery_id: str
+    event_type: str
+
+
+class EventStore(Protocol):
+    """What every store implementation provides. Methods are blocking; async callers run them
+    in a thread. Every method may raise :class:`core.errors.StoreUnavailableError`."""
+
+    def migrate(self) -> None: ...
+
+    def insert_batch(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
+        """Commit all in one transaction; per item True if stored, False if a duplicate."""
+        ...
+
+    def mark_queued(self, delivery_ids: Sequence[str]) -> None:
+        """``received``/``failed`` → ``queued`` once the message is on the broker."""
+        ...
+
+    def due_for_relay(
+        self, *, received_grace_s: float, stale_after_s: float, limit: int
+    ) -> list[RelayItem]:
+        """Events committed but not on the broker: ``received`` for longer than the grace, or
+        ``queued``/``failed`` with no progress for ``stale_after_s`` (the broker lost them)."""
+        ...
+
+    def get(self, delivery_id: str) -> StoredEvent | None: ...
+
+    def list_events(
+        self,
+        *,
+        status: Status | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def start_attempt(self, delivery_id: str) -> StoredEvent | None:
+        """Count one processing attempt; None if the event is unknown or already done."""
+        ...
+
+    def mark_processed(self, delivery_id: str, *, outcome: str) -> None: ...
+
+    def mark_failed(self, delivery_id: str, *, error: str, next_attempt_at: str) -> None: ...
+
+    def mark_dead(self, delivery_id: str, *, reason: str) -> None: ...
+
+    def requeue(self, delivery_ids: Sequence[str]) -> int:
+        """Send events back through the pipeline (replay): status ``received``, attempts 0."""
+        ...
+
+    def find_selfcheck(self, nonce: str) -> StoredEvent | None: ...
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreUnavailableError` unless a write can commit now."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(settings: Settings) -> EventStore:
+    """The store named by ``DATABASE_URL``, migrated."""
+    from core.store_sqlite import SQLiteEventStore
+
+    store = SQLiteEventStore(settings.sqlite_path())
+    store.migrate()
+    return store

@@ -1,0 +1,307 @@
+"""SQLite implementation of :class:`core.store.EventStore` (through sqlite-utils).
+
+WAL mode, ``synchronous=FULL`` (a 2xx is only sent after the commit is on disk), a busy
+timeout, one connection per thread. ``insert_batch`` is the group commit: the receiver hands it
+every request that arrived within a millisecond or two and they share one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from core.errors import StoreUnavailableError
+from core.migrations import MIGRATIONS
+from core.store import (
+    DONE_STATUSES,
+    NewDelivery,
+    RelayItem,
+    Status,
+    StoredEvent,
+    format_time,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+_EVENT_COLUMNS = (
+    "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
+    "queued_at, processed_at, next_attempt_at, event_timestamp, webhook_timestamp, body, "
+    "selfcheck_nonce"
+)
+
+
+def _row_to_event(row: Sequence[Any]) -> StoredEvent:
+    values = list(row)
+    values[2] = Status(values[2])
+    body = values[13]
+    values[13] = body.encode() if isinstance(body, str) else bytes(body)
+    return StoredEvent(*values)
+
+
+def _ago(seconds: float) -> str:
+    return format_time(datetime.now(UTC) - timedelta(seconds=seconds))
+
+
+class SQLiteEventStore:
+    """The event store in one SQLite file."""
+
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS):
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SQLiteEventStore({str(self.path)!r})"
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=0
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailableError(f"cannot open the event store: {exc}") from exc
+        self._local.conn = conn
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction; any SQLite failure becomes a 503-able error."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    log.warning("rollback failed after %s", type(exc).__name__)
+            raise StoreUnavailableError(f"event store write failed: {exc}") from exc
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._connect().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"event store read failed: {exc}") from exc
+
+    def db(self) -> sqlite_utils.Database:
+        """A sqlite-utils view of this thread's connection (for queries and tools)."""
+        return sqlite_utils.Database(self._connect())
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, name, sql in MIGRATIONS:
+                if version in done:
+                    continue
+                for statement in filter(str.strip, sql.split(";")):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, utcnow())
+                )
+                log.info("applied migration %s (%s)", version, name)
+
+    # -- receiver ----------------------------------------------------------------------------
+
+    def insert_batch(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
+        now = utcnow()
+        stored: list[bool] = []
+        with self._write() as conn:
+            for d in deliveries:
+                cur = conn.execute(
+                    "INSERT INTO events (delivery_id, event_type, status, received_at, updated_at,"
+                    " event_timestamp, webhook_timestamp, body, selfcheck_nonce)"
+                    " VALUES (?, ?, 'received', ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (delivery_id) DO NOTHING",
+                    (
+                        d.delivery_id,
+                        d.event_type,
+                        now,
+                        now,
+                        d.event_timestamp,
+                        d.webhook_timestamp,
+                        d.body,
+                        d.selfcheck_nonce,
+                    ),
+                )
+                stored.append(cur.rowcount == 1)
+        return stored
+
+    def mark_queued(self, delivery_ids: Sequence[str]) -> None:
+        if not delivery_ids:
+            return
+        now = utcnow()
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE events SET status = 'queued', queued_at = ?, updated_at = ?"
+                " WHERE delivery_id = ? AND status IN ('received', 'failed', 'queued')",
+                [(now, now, i) for i in delivery_ids],
+            )
+
+    def due_for_relay(
+        self, *, received_grace_s: float, stale_after_s: float, limit: int
+    ) -> list[RelayItem]:
+        rows = self._read(
+            "SELECT delivery_id, event_type FROM events"
+            " WHERE (status = 'received' AND updated_at < ?)"
+            "    OR (status = 'queued' AND updated_at < ?)"
+            "    OR (status = 'failed' AND COALESCE(next_attempt_at, updated_at) < ?)"
+            " ORDER BY updated_at LIMIT ?",
+            (_ago(received_grace_s), _ago(stale_after_s), _ago(stale_after_s), limit),
+        )
+        return [RelayItem(r[0], r[1]) for r in rows]
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, delivery_id: str) -> StoredEvent | None:
+        rows = self._read(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE delivery_id = ?", (delivery_id,)
+        )
+        return _row_to_event(rows[0]) if rows else None
+
+    def list_events(
+        self,
+        *,
+        status: Status | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]:
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status.value)
+        if event_type is not None:
+            where.append("event_type = ?")
+            params.append(event_type)
+        if since is not None:
+            where.append("received_at >= ?")
+            params.append(since)
+        rows = self._read(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)}"
+            " ORDER BY received_at DESC, delivery_id LIMIT ?",
+            (*params, limit),
+        )
+        return [_row_to_event(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self._read("SELECT status, COUNT(*) FROM events GROUP BY status")
+        found = {str(r[0]): int(r[1]) for r in rows}
+        return {s.value: found.get(s.value, 0) for s in Status}
+
+    def find_selfcheck(self, nonce: str) -> StoredEvent | None:
+        rows = self._read(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE selfcheck_nonce = ? LIMIT 1", (nonce,)
+        )
+        return _row_to_event(rows[0]) if rows else None
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def start_attempt(self, delivery_id: str) -> StoredEvent | None:
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE delivery_id = ?", (delivery_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            event = _row_to_event(row)
+            if event.status in DONE_STATUSES:
+                return None
+            conn.execute(
+                "UPDATE events SET attempts = attempts + 1, updated_at = ? WHERE delivery_id = ?",
+                (utcnow(), delivery_id),
+            )
+        return event
+
+    def mark_processed(self, delivery_id: str, *, outcome: str) -> None:
+        now = utcnow()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE events SET status = 'processed', outcome = ?, processed_at = ?,"
+                " updated_at = ?, next_attempt_at = NULL WHERE delivery_id = ?",
+                (outcome, now, now, delivery_id),
+            )
+
+    def mark_failed(self, delivery_id: str, *, error: str, next_attempt_at: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE events SET status = 'failed', last_error = ?, next_attempt_at = ?,"
+                " updated_at = ? WHERE delivery_id = ? AND status NOT IN ('processed', 'dead')",
+                (error, next_attempt_at, utcnow(), delivery_id),
+            )
+
+    def mark_dead(self, delivery_id: str, *, reason: str) -> None:
+        now = utcnow()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE events SET status = 'dead', last_error = ?, outcome = 'dead',"
+                " updated_at = ?, next_attempt_at = NULL WHERE delivery_id = ?",
+                (reason, now, delivery_id),
+            )
+
+    def requeue(self, delivery_ids: Sequence[str]) -> int:
+        now = utcnow()
+        changed = 0
+        with self._write() as conn:
+            for delivery_id in delivery_ids:
+                cur = conn.execute(
+                    "UPDATE events SET status = 'received', attempts = 0, next_attempt_at = NULL,"
+                    " outcome = NULL, updated_at = ? WHERE delivery_id = ?",
+                    (now, delivery_id),
+                )
+                changed += cur.rowcount
+        return changed
+
+    # -- health ------------------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS store_heartbeat (id INTEGER PRIMARY KEY, at TEXT)"
+            )
+            conn.execute("INSERT OR REPLACE INTO store_heartbeat VALUES (1, ?)", (utcnow(),))
+
+    def close(self) -> None:
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                log.warning("closing a store connection failed")
+        self._local = threading.local()
