@@ -32,6 +32,9 @@ KNOWN_EVENTS = frozenset(
     }
 )
 EntityId = int | str
+# The self-check puts a nonce under this key of the test event's ``data``; the receiver records
+# such deliveries as self-check round trips and does not hand them to business handlers.
+SELFCHECK_NONCE_FIELD = "billogetHooksSelfcheckNonce"
 
 
 class Metadata(BaseModel):
@@ -62,6 +65,11 @@ class Envelope(BaseModel):
     @property
     def is_known(self) -> bool:
         return self.event in KNOWN_EVENTS
+
+    @property
+    def selfcheck_nonce(self) -> str | None:
+        value = self.data.get(SELFCHECK_NONCE_FIELD)
+        return value if isinstance(value, str) and 0 < len(value) <= 128 else None
 
     @property
     def entity_id(self) -> EntityId | None:

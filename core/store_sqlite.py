@@ -32,6 +32,8 @@ from core.store import (
 
 log = logging.getLogger(__name__)
 
+SELFCHECK_OUTCOME = "selfcheck: recorded, not handed to handlers"
+
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 _EVENT_COLUMNS = (
     "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
@@ -144,13 +146,16 @@ class SQLiteEventStore:
         with self._write() as conn:
             for d in deliveries:
                 cur = conn.execute(
-                    "INSERT INTO events (delivery_id, event_type, status, received_at, updated_at,"
-                    " event_timestamp, webhook_timestamp, body, selfcheck_nonce)"
-                    " VALUES (?, ?, 'received', ?, ?, ?, ?, ?, ?)"
+                    "INSERT INTO events (delivery_id, event_type, status, outcome, received_at,"
+                    " updated_at, event_timestamp, webhook_timestamp, body, selfcheck_nonce)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (delivery_id) DO NOTHING",
                     (
                         d.delivery_id,
                         d.event_type,
+                        # a self-check round trip is recorded, never handed to handlers
+                        "processed" if d.selfcheck_nonce else "received",
+                        SELFCHECK_OUTCOME if d.selfcheck_nonce else None,
                         now,
                         now,
                         d.event_timestamp,
