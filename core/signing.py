@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from core.errors import ConfigError, VerificationError
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_S = 300
 MAX_ID_LENGTH = 256
