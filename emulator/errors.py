@@ -44,9 +44,7 @@ def invalid_api_key() -> ApiError:
 
 
 def insufficient_scope(scope: str) -> ApiError:
-    return ApiError(
-        403, "insufficient_scope", f"API key does not have required scope: {scope}"
-    )
+    return ApiError(403, "insufficient_scope", f"API key does not have required scope: {scope}")
 
 
 def suspended() -> ApiError:
@@ -66,7 +64,7 @@ def validation_error(message: str, details: Any = None) -> ApiError:
 
 
 def rate_limited(*, limit: int, window_s: float, retry_after_s: float) -> ApiError:
-    retry_after = max(1, math.ceil(retry_after_s))
+    retry_after = max(0, math.ceil(retry_after_s))
     return ApiError(
         429,
         "rate_limit_exceeded",

@@ -9,10 +9,12 @@ import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from core.signing import WebhookSecret
+from emulator.clock import iso
 
 KEY_RE = re.compile(r"^bk_(live|test)_[A-Za-z0-9_]{16,64}$")
 KEY_TOKEN_LENGTH = 32  # "bk_test_" + 32 = 40 characters
@@ -114,6 +116,7 @@ class ApiKey:
             "webhookUrl": self.webhook_url,
             "webhookEndpointDisabled": self.endpoint_disabled,
             "secretsInGrace": len(self.retired),
+            "createdAt": iso(datetime.fromtimestamp(self.created_at, UTC)),
         }
 
 
@@ -143,7 +146,11 @@ class KeyStore:
         return list(self._by_id.values())
 
     def webhook_targets(self, environment: str) -> list[ApiKey]:
-        return [k for k in self._by_id.values() if k.environment == environment and k.receives_webhooks()]
+        return [
+            k
+            for k in self._by_id.values()
+            if k.environment == environment and k.receives_webhooks()
+        ]
 
     def rotate_secret(self, api_key: ApiKey, *, grace_s: float) -> WebhookSecret:
         now = self._clock()

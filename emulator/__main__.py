@@ -1,0 +1,5 @@
+import sys
+
+from emulator.commands import main
+
+sys.exit(main())
