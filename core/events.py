@@ -69,7 +69,9 @@ class Envelope(BaseModel):
     @property
     def selfcheck_nonce(self) -> str | None:
         value = self.data.get(SELFCHECK_NONCE_FIELD)
-        return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+        return (
+            value if isinstance(value, str) and 0 < len(value) <= 128 and value.isascii() else None
+        )
 
     @property
     def entity_id(self) -> EntityId | None:
@@ -85,7 +87,7 @@ def parse_envelope(body: bytes) -> Envelope:
         raise InvalidEnvelopeError("body is not UTF-8") from None
     try:
         raw = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, and ints over 4300 digits
         raise InvalidEnvelopeError("body is not valid JSON") from None
     if not isinstance(raw, dict):
         raise InvalidEnvelopeError("body must be a JSON object (the Billoget envelope)")

@@ -11,6 +11,9 @@ import dramatiq
 
 QUEUE_NAME = "billoget-events"
 ACTOR_NAME = "process_event"
+# Redis hash of configuration problems the workers hit (problem → JSON {"message", "at"}),
+# written by workers.problems and shown by the receiver's /readyz.
+WORKER_PROBLEMS_KEY = "billoget-hooks:worker:problems"
 
 
 def build_message(delivery_id: str, event_type: str) -> dramatiq.Message[object]:

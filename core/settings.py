@@ -20,6 +20,17 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_DATABASE_URL = "sqlite:///data/billoget-hooks.db"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_API_URL = "https://api.billoget.com/v1"
+DEFAULT_API_TIMEOUT_S = 10.0
+DEFAULT_API_BUDGET_PER_HOUR = 1000
+DEFAULT_API_BUDGET_RESERVE = 50
+DEFAULT_API_PACE_BELOW = 100
+DEFAULT_WORKER_THREADS = 8
+DEFAULT_WORKER_MAX_ATTEMPTS = 10
+DEFAULT_WORKER_RETRY_BASE_S = 1.0
+DEFAULT_WORKER_RETRY_CAP_S = 3600.0
+DEFAULT_WORKER_TIME_LIMIT_S = 120.0
+DEFAULT_WORKER_FETCH_LOCK_S = 10.0
+DEFAULT_WORKER_PROBLEM_TTL_S = 300.0
 
 
 class Settings(BaseSettings):
@@ -52,13 +63,64 @@ class Settings(BaseSettings):
         None, description="`bk_live_...`/`bk_test_...` key the workers and self-check use."
     )
     billoget_public_url: str | None = Field(
-        None, description="Public URL Billoget delivers to, e.g. https://hooks.example.com/webhooks/billoget."
+        None,
+        description="Public URL Billoget delivers to, e.g. https://hooks.example.com/webhooks/billoget.",
     )
     billoget_handlers: str = Field(
         "", description="Extra handler modules to import, comma separated (see README)."
     )
+    billoget_api_timeout_s: float = Field(
+        DEFAULT_API_TIMEOUT_S, gt=0, description="Timeout of one Billoget API request."
+    )
+    billoget_api_budget_per_hour: int = Field(
+        DEFAULT_API_BUDGET_PER_HOUR,
+        ge=1,
+        description="API requests per hour the key allows (lowered by X-RateLimit-Limit).",
+    )
+    billoget_api_budget_reserve: int = Field(
+        DEFAULT_API_BUDGET_RESERVE,
+        ge=0,
+        description="Requests per hour the workers leave unused (self-check, people, scripts).",
+    )
+    billoget_api_pace_below: int = Field(
+        DEFAULT_API_PACE_BELOW,
+        ge=0,
+        description="Workers spread their calls until the reset once X-RateLimit-Remaining "
+        "falls below this.",
+    )
+    worker_threads: int = Field(
+        DEFAULT_WORKER_THREADS, ge=1, le=256, description="Events a worker handles at once."
+    )
+    worker_max_attempts: int = Field(
+        DEFAULT_WORKER_MAX_ATTEMPTS,
+        ge=1,
+        description="Attempts before an event is dead (waits for the rate budget do not count).",
+    )
+    worker_retry_base_s: float = Field(
+        DEFAULT_WORKER_RETRY_BASE_S, gt=0, description="First retry delay (full jitter, doubled)."
+    )
+    worker_retry_cap_s: float = Field(
+        DEFAULT_WORKER_RETRY_CAP_S, gt=0, description="Longest delay between two attempts."
+    )
+    worker_time_limit_s: float = Field(
+        DEFAULT_WORKER_TIME_LIMIT_S, gt=0, description="Longest one processing attempt may run."
+    )
+    worker_fetch_lock_s: float = Field(
+        DEFAULT_WORKER_FETCH_LOCK_S,
+        gt=0,
+        description="Lifetime of the per-entity lock that lets one worker fetch an entity.",
+    )
+    worker_problem_ttl_s: float = Field(
+        DEFAULT_WORKER_PROBLEM_TTL_S,
+        gt=0,
+        description="How long a rejected key or missing scope is trusted before the API is "
+        "asked again.",
+    )
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin routes; without it they answer loopback only."
+    )
+    selfcheck_on_start: bool = Field(
+        True, description="`serve` runs the self-check once it listens (see `selfcheck`)."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of every process."
@@ -76,7 +138,9 @@ class Settings(BaseSettings):
 
     def webhook_secrets(self) -> list[WebhookSecret]:
         """The decoded secrets; :class:`ConfigError` when none is configured."""
-        raw = self.billoget_webhook_secret.get_secret_value() if self.billoget_webhook_secret else ""
+        raw = (
+            self.billoget_webhook_secret.get_secret_value() if self.billoget_webhook_secret else ""
+        )
         secrets = parse_secrets(raw)
         if not secrets:
             raise ConfigError(

@@ -125,11 +125,30 @@ class EventStore(Protocol):
 
     def mark_dead(self, delivery_id: str, *, reason: str) -> None: ...
 
+    def mark_deferred(self, delivery_id: str, *, reason: str, next_attempt_at: str) -> None:
+        """Back to ``queued`` until ``next_attempt_at`` (e.g. waiting for the API rate budget);
+        the attempt just started is not counted against the retry limit."""
+        ...
+
     def requeue(self, delivery_ids: Sequence[str]) -> int:
         """Send events back through the pipeline (replay): status ``received``, attempts 0."""
         ...
 
     def find_selfcheck(self, nonce: str) -> StoredEvent | None: ...
+
+    def save_selfcheck(self, report_json: str, ok: bool) -> None:
+        """Keep a self-check report (the latest few hundred are kept)."""
+        ...
+
+    def last_selfcheck(self) -> tuple[str, bool, str] | None:
+        """The latest self-check report as ``(at, ok, report_json)``; None before the first."""
+        ...
+
+    def claim_selfcheck_slot(self, *, min_interval_s: float, now: float) -> float:
+        """Record a call to Billoget's test endpoint at ``now`` (Unix seconds) and return 0.0,
+        unless the last one was less than ``min_interval_s`` ago: then return the seconds left
+        and record nothing. Atomic across processes."""
+        ...
 
     def check_writable(self) -> None:
         """Raise :class:`StoreUnavailableError` unless a write can commit now."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SELFCHECK_OUTCOME = "selfcheck: recorded, not handed to handlers"
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+SELFCHECK_RESULTS_KEPT = 200
 _EVENT_COLUMNS = (
     "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
     "queued_at, processed_at, next_attempt_at, event_timestamp, webhook_timestamp, body, "
@@ -57,9 +58,18 @@ def _ago(seconds: float) -> str:
 class SQLiteEventStore:
     """The event store in one SQLite file."""
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS):
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+    ):
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
+        # FULL for the receiver (a 2xx only after the commit is on disk); the workers may use
+        # NORMAL (WAL: a power loss can forget the last outcomes; those events run again).
+        self._synchronous = synchronous
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -80,7 +90,7 @@ class SQLiteEventStore:
             )
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open the event store: {exc}") from exc
@@ -184,7 +194,7 @@ class SQLiteEventStore:
         rows = self._read(
             "SELECT delivery_id, event_type FROM events"
             " WHERE (status = 'received' AND updated_at < ?)"
-            "    OR (status = 'queued' AND updated_at < ?)"
+            "    OR (status = 'queued' AND MAX(updated_at, COALESCE(next_attempt_at, '')) < ?)"
             "    OR (status = 'failed' AND COALESCE(next_attempt_at, updated_at) < ?)"
             " ORDER BY updated_at LIMIT ?",
             (_ago(received_grace_s), _ago(stale_after_s), _ago(stale_after_s), limit),
@@ -279,6 +289,15 @@ class SQLiteEventStore:
                 (reason, now, delivery_id),
             )
 
+    def mark_deferred(self, delivery_id: str, *, reason: str, next_attempt_at: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE events SET status = 'queued', last_error = ?, next_attempt_at = ?,"
+                " attempts = MAX(attempts - 1, 0), updated_at = ?"
+                " WHERE delivery_id = ? AND status NOT IN ('processed', 'dead')",
+                (reason, next_attempt_at, utcnow(), delivery_id),
+            )
+
     def requeue(self, delivery_ids: Sequence[str]) -> int:
         now = utcnow()
         changed = 0
@@ -291,6 +310,34 @@ class SQLiteEventStore:
                 )
                 changed += cur.rowcount
         return changed
+
+    # -- self-check --------------------------------------------------------------------------
+
+    def save_selfcheck(self, report_json: str, ok: bool) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO selfcheck_results (at, ok, json) VALUES (?, ?, ?)",
+                (utcnow(), int(ok), report_json),
+            )
+            conn.execute(
+                "DELETE FROM selfcheck_results WHERE id <= (SELECT MAX(id) FROM selfcheck_results)"
+                " - ?",
+                (SELFCHECK_RESULTS_KEPT,),
+            )
+
+    def last_selfcheck(self) -> tuple[str, bool, str] | None:
+        rows = self._read("SELECT at, ok, json FROM selfcheck_results ORDER BY id DESC LIMIT 1")
+        return (str(rows[0][0]), bool(rows[0][1]), str(rows[0][2])) if rows else None
+
+    def claim_selfcheck_slot(self, *, min_interval_s: float, now: float) -> float:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT last_call_at FROM selfcheck_throttle WHERE id = 1"
+            ).fetchone()
+            if row is not None and 0 <= now - float(row[0]) < min_interval_s:
+                return min_interval_s - (now - float(row[0]))
+            conn.execute("INSERT OR REPLACE INTO selfcheck_throttle VALUES (1, ?)", (now,))
+        return 0.0
 
     # -- health ------------------------------------------------------------------------------
 

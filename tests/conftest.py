@@ -1,3 +1,8 @@
 pytest_plugins = [
     "tests.fixtures.infra",
+    "tests.fixtures.procs",
+    "tests.fixtures.logscan",
+    "tests.fixtures.receiver",
+    "tests.fixtures.emulator",
+    "tests.fixtures.workers",
 ]

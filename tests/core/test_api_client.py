@@ -43,7 +43,6 @@ from core.billoget_api import (
     UnauthorizedError,
 )
 from core.errors import ConfigError, PermanentError, RetryLater
-from tests.fixtures import emulator as emulator_fixtures
 from tests.fixtures.emulator import RunningEmulator
 
 SECRET_BODY = "S3cr3tBody_0123456789abcdef"
@@ -56,11 +55,6 @@ RATE_HEADERS = {
     "X-RateLimit-Window": "3600",
 }
 ServerFactory = Callable[..., Awaitable[TestServer]]
-
-# The real emulator's fixtures (tests/fixtures/emulator.py), for the last section.
-http = emulator_fixtures.http
-emulator_factory = emulator_fixtures.emulator_factory
-emulator = emulator_fixtures.emulator
 
 
 def budget(n: int, **extra: Any) -> dict[str, Any]:

@@ -17,9 +17,15 @@ VECTOR_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 NOW = float(VECTOR_TS)
 
 
-def _verify(signature: str | None, *, ts: str | None = str(VECTOR_TS), msg_id: str | None = VECTOR_ID,
-            body: bytes = VECTOR_BODY, secrets: list[WebhookSecret] | None = None,
-            now: float = NOW) -> int:
+def _verify(
+    signature: str | None,
+    *,
+    ts: str | None = str(VECTOR_TS),
+    msg_id: str | None = VECTOR_ID,
+    body: bytes = VECTOR_BODY,
+    secrets: list[WebhookSecret] | None = None,
+    now: float = NOW,
+) -> int:
     return verify(
         secrets or [WebhookSecret.parse(TEST_SECRET)],
         msg_id=msg_id,
@@ -123,12 +129,31 @@ _OTHER_SIG = "v1," + base64.b64encode(b"x" * 32).decode()
         (",,, ,", str(VECTOR_TS), VECTOR_ID, VECTOR_BODY, NOW),
     ],
     ids=[
-        "missing-signature", "empty-signature", "missing-timestamp", "missing-id", "empty-id",
-        "id-with-space", "id-too-long", "float-timestamp", "negative-timestamp",
-        "exponent-timestamp", "garbage-timestamp", "huge-timestamp", "stale", "future",
-        "tampered-body", "empty-body", "other-id", "wrong-signature", "version-only",
-        "empty-base64", "garbage-base64", "unknown-version-only", "malformed-token",
-        "oversized-header", "separators-only",
+        "missing-signature",
+        "empty-signature",
+        "missing-timestamp",
+        "missing-id",
+        "empty-id",
+        "id-with-space",
+        "id-too-long",
+        "float-timestamp",
+        "negative-timestamp",
+        "exponent-timestamp",
+        "garbage-timestamp",
+        "huge-timestamp",
+        "stale",
+        "future",
+        "tampered-body",
+        "empty-body",
+        "other-id",
+        "wrong-signature",
+        "version-only",
+        "empty-base64",
+        "garbage-base64",
+        "unknown-version-only",
+        "malformed-token",
+        "oversized-header",
+        "separators-only",
     ],
 )
 def test_malformed_or_wrong_input_is_a_verification_error(
@@ -144,8 +169,12 @@ def test_a_valid_signature_among_garbage_tokens_is_accepted() -> None:
 
 def test_tolerance_is_configurable() -> None:
     s = [WebhookSecret.parse(TEST_SECRET)]
-    kwargs = {"msg_id": VECTOR_ID, "timestamp": str(VECTOR_TS), "signature": VECTOR_SIG,
-              "body": VECTOR_BODY}
+    kwargs = {
+        "msg_id": VECTOR_ID,
+        "timestamp": str(VECTOR_TS),
+        "signature": VECTOR_SIG,
+        "body": VECTOR_BODY,
+    }
     with pytest.raises(VerificationError):
         verify(s, **kwargs, tolerance_s=10, now=lambda: NOW + 11)  # type: ignore[arg-type]
     assert verify(s, **kwargs, tolerance_s=10, now=lambda: NOW + 10) == VECTOR_TS  # type: ignore[arg-type]

@@ -1,0 +1,191 @@
+"""The receiver's application factory.
+
+Every resource lives in a ``cleanup_ctx``, in dependency order: the store-writer and relay
+threads, the store, the broker, the relay task, the group-commit task, the sweeper. On shutdown
+they stop in reverse: the sweeper stops, pending commits finish, the relay sends what it holds,
+then the broker and the store close. A store or broker passed in is used, not closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+import dramatiq
+from aiohttp import web
+
+from core.selfcheck import selfcheck_in_background
+from core.settings import Settings
+from core.store import EventStore, open_store
+from receiver import broker as broker_mod
+from receiver.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_PENDING, GroupCommitter
+from receiver.checks_extra import selfcheck_check, workers_check
+from receiver.health import DEFAULT_CHECKS, healthz, readyz
+from receiver.ingest import Ingestor
+from receiver.keys import (
+    BATCHER_KEY,
+    BROKER_KEY,
+    INGESTOR_KEY,
+    READ_EXECUTOR_KEY,
+    READINESS_CHECKS_KEY,
+    RELAY_KEY,
+    SETTINGS_KEY,
+    STORE_KEY,
+    WRITE_EXECUTOR_KEY,
+)
+from receiver.middleware import error_middleware
+from receiver.relay import (
+    DEFAULT_RECEIVED_GRACE_S,
+    DEFAULT_STALE_AFTER_S,
+    DEFAULT_SWEEP_INTERVAL_S,
+    Relay,
+    sweep_forever,
+)
+from receiver.views import WEBHOOK_PATH, receive_webhook
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_FLUSH_TIMEOUT_S = 2.0
+CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: EventStore | None = None,
+    broker: dramatiq.Broker | None = None,
+    clock: Callable[[], float] = time.time,
+    sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S,
+    received_grace_s: float = DEFAULT_RECEIVED_GRACE_S,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_pending: int = DEFAULT_MAX_PENDING,
+) -> web.Application:
+    """The receiver; raises :class:`core.errors.ConfigError` without a webhook secret."""
+    ingestor = Ingestor(
+        settings.webhook_secrets(), tolerance_s=settings.billoget_tolerance_s, clock=clock
+    )
+    app = web.Application(middlewares=[error_middleware])
+    app[SETTINGS_KEY] = settings
+    app[INGESTOR_KEY] = ingestor
+    app[READINESS_CHECKS_KEY] = {
+        **DEFAULT_CHECKS,
+        "selfcheck": selfcheck_check,
+        "workers": workers_check,
+    }
+    app.router.add_post(WEBHOOK_PATH, receive_webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    sweep = partial(
+        sweep_forever,
+        interval_s=sweep_interval_s,
+        received_grace_s=received_grace_s,
+        stale_after_s=stale_after_s,
+    )
+    app.cleanup_ctx.extend(
+        [
+            partial(_store_ctx, given=store),
+            _executor_ctx,
+            partial(_broker_ctx, given=broker),
+            _relay_ctx,
+            partial(_batcher_ctx, max_batch=max_batch, max_pending=max_pending),
+            partial(_sweeper_ctx, sweep=sweep),
+        ]
+    )
+    return app
+
+
+async def _store_ctx(app: web.Application, *, given: EventStore | None) -> AsyncIterator[None]:
+    store = given if given is not None else await asyncio.to_thread(open_store, app[SETTINGS_KEY])
+    app[STORE_KEY] = store
+    yield
+    if given is None:
+        store.close()
+
+
+async def _executor_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The store's threads; on shutdown wait for their last call, so the store closes idle."""
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+    reader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="store-reader")
+    app[WRITE_EXECUTOR_KEY], app[READ_EXECUTOR_KEY] = writer, reader
+    yield
+    for executor in (writer, reader):
+        await asyncio.to_thread(executor.shutdown, wait=True)
+
+
+async def _broker_ctx(
+    app: web.Application, *, given: dramatiq.Broker | None
+) -> AsyncIterator[None]:
+    broker = given if given is not None else broker_mod.build_broker(app[SETTINGS_KEY].redis_url)
+    app[BROKER_KEY] = broker
+    yield
+    if given is None:
+        broker_mod.close_broker(broker)
+
+
+async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay") as broker_executor:
+        relay = Relay(
+            app[STORE_KEY],
+            app[BROKER_KEY],
+            write_executor=app[WRITE_EXECUTOR_KEY],
+            broker_executor=broker_executor,
+        )
+        app[RELAY_KEY] = relay
+        async with _background(relay.run(), name="relay"):
+            yield
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(relay.flush(), SHUTDOWN_FLUSH_TIMEOUT_S)
+
+
+async def _batcher_ctx(
+    app: web.Application, *, max_batch: int, max_pending: int
+) -> AsyncIterator[None]:
+    batcher = GroupCommitter(
+        app[STORE_KEY],
+        executor=app[WRITE_EXECUTOR_KEY],
+        on_committed=app[RELAY_KEY].push,
+        max_batch=max_batch,
+        max_pending=max_pending,
+    )
+    app[BATCHER_KEY] = batcher
+    task = asyncio.create_task(batcher.run(), name="group-commit")
+    yield
+    batcher.close()
+    try:
+        await task
+    finally:
+        batcher.fail_pending()
+
+
+async def _sweeper_ctx(
+    app: web.Application, *, sweep: Callable[..., Coroutine[Any, Any, None]]
+) -> AsyncIterator[None]:
+    task = sweep(app[STORE_KEY], app[RELAY_KEY], read_executor=app[READ_EXECUTOR_KEY])
+    async with _background(task, name="sweeper"):
+        yield
+
+
+async def selfcheck_at_start(app: web.Application) -> AsyncIterator[None]:
+    """``serve`` runs the self-check once the server listens (the round trip needs it)."""
+    task = selfcheck_in_background(app[SETTINGS_KEY], app[STORE_KEY])
+    async with _background(task, name="selfcheck"):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _background(coro: Coroutine[Any, Any, object], *, name: str) -> AsyncIterator[None]:
+    """Run ``coro`` as a task for the duration of the block; cancel it afterwards."""
+    task = asyncio.create_task(coro, name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

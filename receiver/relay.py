@@ -1,0 +1,216 @@
+"""Step 6: hand committed events to Dramatiq, and sweep up whatever missed the bus.
+
+The store is the source of truth and Redis is transport. :meth:`Relay.push` never blocks and
+never fails: it puts freshly committed events on a bounded in-memory queue that one task drains
+in batches (one Redis pipeline per batch on the relay thread, then ``mark_queued`` on the store
+writer). When Redis is down the batch is dropped (the rows stay ``received``), one warning is
+logged per outage, and attempts are spaced out; the sweeper finds such rows in the store and
+sends them through the same path once Redis answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from functools import partial
+
+import dramatiq
+
+from core.errors import StoreUnavailableError
+from core.queue import build_message
+from core.store import EventStore, NewDelivery, RelayItem
+from receiver.broker import BatchEnqueuer, BrokerErrors
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RELAY_BATCH = 500
+DEFAULT_RELAY_QUEUE_SIZE = 20_000
+DEFAULT_RETRY_INTERVAL_S = 1.0
+# wait this long for more events before a relay round trip: fewer, larger pipelines and
+# mark_queued transactions under load (the 2xx never waits for the relay)
+DEFAULT_RELAY_LINGER_S = 0.005
+DEFAULT_SWEEP_INTERVAL_S = 5.0
+DEFAULT_RECEIVED_GRACE_S = 10.0
+DEFAULT_STALE_AFTER_S = 300.0
+DEFAULT_SWEEP_LIMIT = 1000
+
+
+class Relay:
+    """Moves committed events onto the broker and records that they are queued."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        broker: dramatiq.Broker,
+        *,
+        write_executor: Executor,
+        broker_executor: Executor,
+        max_batch: int = DEFAULT_RELAY_BATCH,
+        queue_size: int = DEFAULT_RELAY_QUEUE_SIZE,
+        retry_interval_s: float = DEFAULT_RETRY_INTERVAL_S,
+        linger_s: float = DEFAULT_RELAY_LINGER_S,
+    ) -> None:
+        self._store = store
+        self._enqueue = BatchEnqueuer(broker)
+        self._write_executor = write_executor
+        self._broker_executor = broker_executor
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[RelayItem] = asyncio.Queue(maxsize=queue_size)
+        self._retry_interval_s = retry_interval_s
+        self._linger_s = linger_s
+        self._down_since: float | None = None
+        self._last_attempt = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def broker_down(self) -> bool:
+        return self._down_since is not None
+
+    def push(self, deliveries: Sequence[NewDelivery]) -> None:
+        """Queue newly stored deliveries for the broker (self-check round trips excluded)."""
+        dropped = [d.delivery_id for d in deliveries if not self._offer(d)]
+        if dropped:
+            # still ``received`` in the store: the sweeper will send them
+            log.warning(
+                "relay queue full: %d deliveries, first %s, left for the sweeper",
+                len(dropped),
+                dropped[0],
+            )
+
+    def _offer(self, delivery: NewDelivery) -> bool:
+        if delivery.selfcheck_nonce is not None:
+            return True
+        try:
+            self._queue.put_nowait(RelayItem(delivery.delivery_id, delivery.event_type))
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Drain the relay queue forever, one batch at a time."""
+        while True:
+            batch = [await self._queue.get()]
+            if self._linger_s:
+                await asyncio.sleep(self._linger_s)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            if self.broker_down and not self._retry_due():
+                log.debug("broker down: %d deliveries left for the sweeper", len(batch))
+                continue
+            try:
+                await self.send(batch)
+            except Exception:
+                log.exception("relaying %d deliveries failed; left for the sweeper", len(batch))
+
+    async def flush(self) -> None:
+        """Send what is queued now (shutdown); failures are left for the next sweep."""
+        batch: list[RelayItem] = []
+        while not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        for start in range(0, len(batch), self._max_batch):
+            if not await self.send(batch[start : start + self._max_batch]):
+                return
+
+    async def send(self, items: Sequence[RelayItem]) -> bool:
+        """Enqueue ``items`` and mark them queued; False if the broker refused them."""
+        if not items:
+            return True
+        loop = asyncio.get_running_loop()
+        messages = [build_message(i.delivery_id, i.event_type) for i in items]
+        async with self._lock:
+            try:
+                await loop.run_in_executor(self._broker_executor, self._enqueue, messages)
+            except BrokerErrors as exc:
+                self._note_down(loop.time(), exc)
+                return False
+            self._note_up(loop.time())
+        ids = [i.delivery_id for i in items]
+        try:
+            await loop.run_in_executor(self._write_executor, self._store.mark_queued, ids)
+        except StoreUnavailableError as exc:
+            # on the broker but still ``received``: the sweeper may send them again, which
+            # at-least-once delivery and idempotent handlers allow
+            log.warning("could not mark %d deliveries queued: %s", len(ids), exc.message)
+        log.debug("relayed %d deliveries, first %s", len(ids), ids[0])
+        return True
+
+    def _retry_due(self) -> bool:
+        return (
+            self._down_since is not None
+            and asyncio.get_running_loop().time() - self._last_attempt >= self._retry_interval_s
+        )
+
+    def _note_down(self, now: float, exc: BaseException) -> None:
+        self._last_attempt = now
+        if self._down_since is None:
+            self._down_since = now
+            log.warning(
+                "broker unreachable (%s); committed events stay in the store and will be "
+                "relayed when it is back",
+                type(exc).__name__,
+            )
+
+    def _note_up(self, now: float) -> None:
+        if self._down_since is not None:
+            log.warning("broker reachable again after %.1f s", now - self._down_since)
+            self._down_since = None
+
+
+async def sweep_once(
+    store: EventStore,
+    relay: Relay,
+    *,
+    read_executor: Executor,
+    received_grace_s: float = DEFAULT_RECEIVED_GRACE_S,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    limit: int = DEFAULT_SWEEP_LIMIT,
+    max_rounds: int = 10,
+) -> int:
+    """Relay events the store says are not on the broker; return how many were sent."""
+    sent = 0
+    for _ in range(max_rounds):
+        due = partial(
+            store.due_for_relay,
+            received_grace_s=received_grace_s,
+            stale_after_s=stale_after_s,
+            limit=limit,
+        )
+        try:
+            items = await asyncio.get_running_loop().run_in_executor(read_executor, due)
+        except StoreUnavailableError as exc:
+            log.warning("sweep could not read the store: %s", exc.message)
+            break
+        if not items or not await relay.send(items):
+            break
+        sent += len(items)
+        if len(items) < limit:
+            break
+    if sent:
+        log.info("sweeper relayed %d events", sent)
+    return sent
+
+
+async def sweep_forever(
+    store: EventStore,
+    relay: Relay,
+    *,
+    read_executor: Executor,
+    interval_s: float = DEFAULT_SWEEP_INTERVAL_S,
+    received_grace_s: float = DEFAULT_RECEIVED_GRACE_S,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+) -> None:
+    """Sweep now and then every ``interval_s`` until cancelled."""
+    while True:
+        try:
+            await sweep_once(
+                store,
+                relay,
+                read_executor=read_executor,
+                received_grace_s=received_grace_s,
+                stale_after_s=stale_after_s,
+            )
+        except Exception:
+            log.exception("sweep failed; trying again in %.1f s", interval_s)
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,280 @@
+"""End-to-end benchmark of the workers (a benchmark, not a timed test).
+
+In one run, on one Redis database (emptied; default db 14 of the local Redis):
+
+1. Dramatiq's own drain rate: N messages for a no-op actor, drained by a worker with the same
+   thread count as ours;
+2. end to end, no API: N signed POSTs to a receiver (``billoget-hooks serve``) for an event type
+   no handler needs the API for, until N rows are ``processed`` (a ``billoget-hooks worker``);
+3. end to end, a burst that needs fetches: N ``customer.updated`` events over M entities of an
+   emulator (``billoget-hooks emulator``); API calls and 429s from the emulator's request log.
+
+Prints events/s, the ratio to the no-op drain, API calls and 429s. Targets: ratio >= 0.5, API
+calls ~ M for the burst, no 429. Every phase is bounded by ``--timeout-s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+ROOT = Path(__file__).resolve().parent.parent
+CONCURRENCY = 32
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for(condition: Callable[[], bool], *, timeout_s: float, what: str) -> float:
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout_s:
+            raise SystemExit(f"bench_e2e: timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+# -- 1. Dramatiq's no-op drain -------------------------------------------------------------
+
+
+def noop_drain(redis_url: str, *, count: int, threads: int, timeout_s: float) -> float:
+    import dramatiq
+    from dramatiq.brokers.redis import RedisBroker
+
+    broker = RedisBroker(url=redis_url)
+    done = 0
+    lock = threading.Lock()
+
+    def noop() -> None:
+        nonlocal done
+        with lock:
+            done += 1
+
+    actor: Any = dramatiq.actor(noop, broker=broker, queue_name="bench-noop", max_retries=0)
+    for _ in range(count):
+        actor.send()
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+    start = time.monotonic()
+    worker.start()
+    elapsed = wait_for(lambda: done >= count, timeout_s=timeout_s, what="the no-op drain")
+    worker.stop()
+    broker.close()
+    return count / max(elapsed, 1e-9) if start else 0.0
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+class Procs:
+    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
+        self.log_dir = log_dir
+        self.env = env
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, *args: str, extra: dict[str, str] | None = None) -> None:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        env = {**os.environ, **self.env, **(extra or {})}
+        cmd = [sys.executable, "-m", "core.cli", *args]
+        self.running.append(
+            subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        )
+
+    def stop(self) -> None:
+        for proc in reversed(self.running):
+            proc.terminate()
+        for proc in self.running:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# -- posting signed webhooks ------------------------------------------------------------------
+
+
+def envelope(event: str, data: dict[str, Any], delivery_id: str) -> bytes:
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = {
+        "event": event,
+        "timestamp": now,
+        "data": data,
+        "metadata": {"source": "billoget", "version": "1.0", "delivery_id": delivery_id},
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+async def post_all(url: str, bodies: list[tuple[str, bytes]]) -> None:
+    from core.signing import WebhookSecret, sign_headers
+
+    secret = [WebhookSecret.parse(SECRET)]
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for item in bodies:
+        queue.put_nowait(item)
+
+    async def sender(session: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            delivery_id, body = queue.get_nowait()
+            headers = sign_headers(secret, delivery_id, body)
+            headers["Content-Type"] = "application/json"
+            async with session.post(url, data=body, headers=headers) as response:
+                if response.status >= 300:
+                    raise SystemExit(f"receiver answered {response.status} to {delivery_id}")
+
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(sender(session) for _ in range(CONCURRENCY)))
+
+
+def count_done(db: Path, prefix: str) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM events WHERE delivery_id LIKE ? "
+                "AND status IN ('processed', 'dead')",
+                (prefix + "%",),
+            ).fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0])
+
+
+def run_phase(
+    receiver_url: str, db: Path, bodies: list[tuple[str, bytes]], prefix: str, *, timeout_s: float
+) -> float:
+    start = time.monotonic()
+    asyncio.run(post_all(receiver_url, bodies))
+    wait_for(lambda: count_done(db, prefix) >= len(bodies), timeout_s=timeout_s, what=prefix)
+    return len(bodies) / (time.monotonic() - start)
+
+
+# -- the emulator's admin API --------------------------------------------------------------
+
+
+async def admin(base: str, method: str, path: str, body: Any = None) -> Any:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{base}/__emulator{path}", json=body) as response,
+    ):
+        return await response.json()
+
+
+async def prepare_emulator(base: str, entities: int) -> tuple[str, list[dict[str, Any]]]:
+    key = await admin(base, "POST", "/keys", {"name": "bench"})
+    customers = []
+    for _ in range(entities):
+        created = await admin(base, "POST", "/trigger", {"event": "customer.created"})
+        customers.append(created["data"])
+    return key["key"], customers
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000, help="events per phase")
+    parser.add_argument("--entities", type=int, default=100, help="entities of the burst")
+    parser.add_argument("--threads", type=int, default=8, help="worker threads")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--timeout-s", type=float, default=180.0, help="bound of each phase")
+    args = parser.parse_args()
+
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    noop_rate = noop_drain(
+        args.redis_url, count=args.events, threads=args.threads, timeout_s=args.timeout_s
+    )
+    redis.Redis.from_url(args.redis_url).flushdb()
+    print(f"dramatiq no-op drain:        {noop_rate:8.0f} events/s ({args.threads} threads)")
+
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
+        tmp_path = Path(tmp)
+        db = tmp_path / "events.db"
+        receiver_port, emulator_port = free_port(), free_port()
+        emulator_base = f"http://127.0.0.1:{emulator_port}"
+        env = {
+            "DATABASE_URL": f"sqlite:///{db}",
+            "REDIS_URL": args.redis_url,
+            "BILLOGET_WEBHOOK_SECRET": SECRET,
+            "BILLOGET_API_URL": f"{emulator_base}/v1",
+            "LOG_LEVEL": "WARNING",
+            "HOST": "127.0.0.1",
+            "PORT": str(receiver_port),
+        }
+        procs = Procs(tmp_path, env)
+        try:
+            procs.start("emulator", "emulator", "--port", str(emulator_port))
+            procs.start("receiver", "serve")
+            wait_for(
+                lambda: port_open(emulator_port) and port_open(receiver_port),
+                timeout_s=30,
+                what="the emulator and the receiver",
+            )
+            api_key, customers = asyncio.run(prepare_emulator(emulator_base, args.entities))
+            procs.start(
+                "worker",
+                "worker",
+                "--threads",
+                str(args.threads),
+                extra={"BILLOGET_API_KEY": api_key},
+            )
+            receiver_url = f"http://127.0.0.1:{receiver_port}/webhooks/billoget"
+
+            bodies = [
+                (f"noapi_{i}", envelope("bench.noop", {"n": i}, f"noapi_{i}"))
+                for i in range(args.events)
+            ]
+            noapi_rate = run_phase(receiver_url, db, bodies, "noapi_", timeout_s=args.timeout_s)
+            print(
+                f"end to end, no API call:     {noapi_rate:8.0f} events/s "
+                f"(ratio {noapi_rate / noop_rate:.2f} of the no-op drain)"
+            )
+
+            asyncio.run(admin(emulator_base, "DELETE", "/requests"))
+            bodies = []
+            for i in range(args.events):
+                customer = customers[i % len(customers)]
+                bodies.append((f"burst_{i}", envelope("customer.updated", customer, f"burst_{i}")))
+            burst_rate = run_phase(receiver_url, db, bodies, "burst_", timeout_s=args.timeout_s)
+            calls = asyncio.run(admin(emulator_base, "GET", "/requests"))["data"]
+            too_many = sum(1 for c in calls if c["status"] == 429)
+            print(
+                f"end to end, burst w/ fetch:  {burst_rate:8.0f} events/s "
+                f"(ratio {burst_rate / noop_rate:.2f}); {args.events} events over "
+                f"{args.entities} entities -> {len(calls)} API calls, {too_many} x 429"
+            )
+        finally:
+            procs.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""``scripts/dev``: run ``billoget-hooks dev`` (core.devstack) from a checkout."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["dev", *sys.argv[1:]]))

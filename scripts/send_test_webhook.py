@@ -1,0 +1,13 @@
+"""Send a signed Billoget webhook to a receiver; see ``--help`` (core.webhook_sender_cli)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.webhook_sender_cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

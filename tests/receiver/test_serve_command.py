@@ -1,0 +1,73 @@
+"""``billoget-hooks serve``: the real command, as the Procfile runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+import standardwebhooks
+
+from core.cli import main
+from core.store_sqlite import SQLiteEventStore
+from tests.fixtures.infra import TEST_SECRET
+from tests.fixtures.procs import ProcessFactory, free_port
+from tests.fixtures.receiver import envelope, eventually, queued_messages
+
+
+def test_serve_without_a_webhook_secret_stops_with_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("BILLOGET_WEBHOOK_SECRET", raising=False)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "BILLOGET_WEBHOOK_SECRET is not set" in err[0]
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        return resp.status, json.loads(resp.read())
+
+
+async def test_serve_stores_and_enqueues_a_delivery_signed_by_standardwebhooks(
+    processes: ProcessFactory,
+    tmp_path: Path,
+    receiver_redis_url: str,
+    receiver_redis: redis.Redis,
+) -> None:
+    port, db = free_port(), tmp_path / "served.db"
+    env = {
+        "BILLOGET_WEBHOOK_SECRET": TEST_SECRET,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "REDIS_URL": receiver_redis_url,
+        "LOG_LEVEL": "INFO",
+    }
+    processes.cli(
+        "receiver", "serve", "--host", "127.0.0.1", "--port", str(port), port=port, env=env
+    ).start()
+    body = envelope("dlv_served_1")
+    now = datetime.now(UTC)
+    headers = {
+        "webhook-id": "dlv_served_1",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": standardwebhooks.Webhook(TEST_SECRET).sign(
+            "dlv_served_1", now, body.decode()
+        ),
+        "content-type": "application/json",
+    }
+    url = f"http://127.0.0.1:{port}/webhooks/billoget"
+    status, answer = await asyncio.to_thread(_post, url, body, headers)
+    assert (status, answer["duplicate"]) == (200, False)
+    await eventually(lambda: len(queued_messages(receiver_redis)) == 1, what="the message")
+    store = SQLiteEventStore(db)
+    try:
+        row = store.get("dlv_served_1")
+        assert row is not None and row.body == body
+    finally:
+        store.close()

@@ -1,0 +1,16 @@
+"""A user handler module as BILLOGET_HANDLERS names it (used by the tests)."""
+
+from __future__ import annotations
+
+from workers.handlers import HandlerContext, HandlerRegistry
+
+
+def register(registry: HandlerRegistry) -> None:
+    @registry.on("budget.approved")
+    async def notify_sales(ctx: HandlerContext) -> str:
+        row = ctx.state.get("row")
+        return f"sales notified of budget {ctx.entity_id} ({'mirrored' if row else 'no row'})"
+
+    @registry.on("customer.updated")
+    def refuse(ctx: HandlerContext) -> None:
+        raise ValueError("customers may not be updated in this shop")

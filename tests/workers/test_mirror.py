@@ -1,0 +1,105 @@
+"""The mirror converges to Billoget's state whatever the order and duplication of events."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from core.mirror import TABLES
+from tests.workers.conftest import Billoget
+
+FAMILY_OF_TABLE = {table: family for family, table in TABLES.items()}
+
+
+async def _random_history(billoget: Billoget, rng: random.Random, *, changes: int) -> None:
+    admin = billoget.emulator.admin
+    live: dict[str, list[int]] = {"customer": [], "product": [], "budget": []}
+    for family, count in (("customer", 4), ("product", 3), ("budget", 3)):
+        for _ in range(count):
+            created = await admin.trigger(f"{family}.created")
+            live[family].append(created["data"]["id"])
+    for _ in range(changes):
+        family = rng.choice(list(live))
+        action = rng.choices(["created", "updated", "deleted", "approved"], [1, 6, 2, 1])[0]
+        if action == "created" or not live[family]:
+            live[family].append((await admin.trigger(f"{family}.created"))["data"]["id"])
+            continue
+        entity_id = rng.choice(live[family])
+        if action == "approved" and family != "budget":
+            action = "updated"
+        if action == "deleted":
+            live[family].remove(entity_id)
+        await admin.trigger(f"{family}.{action}", entity_id)
+
+
+def _mirror_matches(billoget_state: dict[str, list[dict[str, Any]]], worker: Any) -> list[str]:
+    problems = []
+    for table, entities in billoget_state.items():
+        family = FAMILY_OF_TABLE[table]
+        for entity in entities:
+            row = worker.store.get_entity(family, entity["id"])
+            if row is None:
+                problems.append(f"{family} {entity['id']} missing")
+            elif entity["deleted"]:
+                if not row.deleted:
+                    problems.append(f"{family} {entity['id']} should be deleted")
+            else:
+                expected = {k: v for k, v in entity.items() if k != "deleted"}
+                if row.deleted or row.data != expected:
+                    problems.append(f"{family} {entity['id']} differs")
+    return problems
+
+
+async def test_mirror_equals_billoget_after_shuffled_duplicated_deliveries(
+    billoget: Billoget,
+) -> None:
+    rng = random.Random(20240607)
+    await _random_history(billoget, rng, changes=40)
+    sent = await billoget.emulator.admin.wait_for_deliveries(1)
+    all_sent = await billoget.emulator.admin.deliveries()
+    received = await billoget.sink.wait_for(len(all_sent))
+    assert len(sent) >= 1
+    worker = await billoget.worker()
+
+    ids = worker.feed(received, duplicate_ratio=0.3, rng=rng)
+    worker.feed(rng.sample(list(received), 10))  # the same deliveries received twice
+    events = await worker.wait_done(ids)
+
+    assert {e.status for e in events} == {"processed"}, [e.last_error for e in events]
+    assert _mirror_matches(await billoget.emulator.admin.state(), worker) == []
+
+
+async def test_an_update_delivered_after_the_delete_does_not_resurrect(
+    billoget: Billoget,
+) -> None:
+    admin = billoget.emulator.admin
+    customer = (await admin.trigger("customer.created"))["data"]
+    await admin.trigger("customer.updated", customer["id"], changes={"company": "Later Ltd"})
+    await admin.trigger("customer.deleted", customer["id"])
+    created, updated, deleted = await billoget.sink.wait_for(3)
+    worker = await billoget.worker()
+
+    await worker.wait_done(worker.feed([deleted]))
+    late, _ = await worker.wait_done(worker.feed([updated, created]))
+
+    row = worker.store.get_entity("customer", customer["id"])
+    assert row is not None and row.deleted
+    assert late.outcome == "coalesced"
+    assert await billoget.api_requests() == []
+
+
+async def test_a_burst_over_few_entities_costs_one_fetch_per_entity(billoget: Billoget) -> None:
+    admin = billoget.emulator.admin
+    ids = [(await admin.trigger("customer.created"))["data"]["id"] for _ in range(20)]
+    for n in range(480):
+        await admin.trigger("customer.updated", ids[n % len(ids)])
+    received = await billoget.sink.wait_for(500, timeout_s=15)
+    worker = await billoget.worker(worker_threads=2)
+
+    events = await worker.wait_done(worker.feed(received, rng=random.Random(5)), timeout_s=18)
+
+    calls = await billoget.api_requests()
+    assert {e.status for e in events} == {"processed"}
+    assert len(calls) <= 25
+    assert [c for c in calls if c["status"] == 429] == []
+    assert sum(e.outcome == "coalesced" for e in events) >= 475

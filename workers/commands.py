@@ -1,0 +1,73 @@
+"""``billoget-hooks worker``: run the Dramatiq worker with our broker and actor.
+
+Equivalent with Dramatiq's CLI: ``dramatiq workers.dramatiq_app --threads 8``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+
+import dramatiq
+
+from core.logging_setup import configure_logging
+from core.queue import QUEUE_NAME
+from core.settings import Settings, load_settings
+from workers.actors import declare_actor
+from workers.broker import build_broker
+from workers.runtime import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+WORKER_TIMEOUT_MS = 1000
+STOP_TIMEOUT_MS = 30_000
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="process stored webhook events (Dramatiq worker)",
+        description="Process stored Billoget events: route to handlers, mirror, retry.",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="events handled at once (WORKER_THREADS, 8)"
+    )
+    parser.set_defaults(func=run)
+
+
+def start_worker(settings: Settings, *, threads: int) -> tuple[dramatiq.Worker, WorkerRuntime]:
+    """A started worker on our broker, with its runtime (for tests and the command)."""
+    broker = build_broker(settings)
+    runtime = WorkerRuntime(settings, broker=broker)
+    declare_actor(broker, runtime)
+    worker = dramatiq.Worker(
+        broker, queues={QUEUE_NAME}, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS
+    )
+    worker.start()
+    return worker, runtime
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    threads = args.threads or settings.worker_threads
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s: finishing the events in hand", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    worker, _ = start_worker(settings, threads=threads)
+    log.info("worker started: %d threads on queue %s", threads, QUEUE_NAME)
+    try:
+        stop.wait()
+    finally:
+        worker.stop(timeout=STOP_TIMEOUT_MS)
+        worker.broker.close()
+    log.info("worker stopped")
+    return 0

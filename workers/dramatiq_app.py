@@ -1,0 +1,22 @@
+"""For Dramatiq's own CLI: ``dramatiq workers.dramatiq_app``.
+
+Dramatiq's CLI imports a module and expects the broker and actors to exist at import, so this
+module (and only this one) builds them from the environment's Settings when imported.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from core.logging_setup import configure_logging
+from core.settings import load_settings
+from workers.actors import declare_actor
+from workers.broker import build_broker
+from workers.runtime import WorkerRuntime
+
+settings = load_settings()
+configure_logging(settings.log_level)
+broker = build_broker(settings)
+dramatiq.set_broker(broker)
+runtime = WorkerRuntime(settings, broker=broker)
+process_event = declare_actor(broker, runtime)

@@ -1,0 +1,181 @@
+"""Process one delivery: load it from the store, route it to handlers, record the outcome.
+
+Outcomes (the store is the record, Redis only carries the delivery id):
+
+- ``processed`` with what the handlers said (``mirrored``, ``coalesced``, ``no handler``, ...);
+- ``failed`` (retry): attempts, next attempt (exponential backoff, full jitter, at least the
+  ``Retry-After`` of a 503), last error; then re-enqueued with that delay;
+- ``queued`` again (deferred): waiting for the API rate budget, a 429's ``Retry-After`` or an
+  entity another worker is fetching. The attempt is not counted: waiting never kills an event;
+- ``dead`` with the reason: a permanent error (401/403, 404, 422, a handler's ``ValueError``)
+  or retries exhausted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from core.billoget_api import ApiError, ApiServerError, RateLimitedError
+from core.errors import InvalidEnvelopeError, PermanentError, RetryLater, StoreUnavailableError
+from core.events import parse_envelope
+from core.mirror import MirrorStore
+from core.store import EventStore, StoredEvent, format_time
+from workers.api import BudgetedApi
+from workers.handlers.context import HandlerContext, delivery_logger
+from workers.handlers.registry import Handler, HandlerRegistry
+from workers.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+NO_HANDLER = "no handler"
+MAX_TEXT = 500
+DEFAULT_TIME_LIMIT_S = 120.0
+DEFAULT_STORE_RETRY_S = 5.0
+Enqueue = Callable[[str, str, float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: Literal["processed", "retry", "defer", "dead"]
+    text: str
+    delay_s: float = 0.0
+
+
+def classify(exc: BaseException) -> Verdict:
+    """What an exception raised by a handler means for the event (before the retry limit)."""
+    if isinstance(exc, RateLimitedError):
+        return Verdict("defer", f"rate limited by Billoget (429): {exc.message}", exc.retry_after_s)
+    if isinstance(exc, RetryLater):
+        return Verdict("defer", exc.message, exc.delay_s)
+    if isinstance(exc, PermanentError):
+        return Verdict("dead", exc.message)
+    if isinstance(exc, ValueError):
+        return Verdict("dead", f"handler refused the event: {exc}")
+    if isinstance(exc, ApiServerError):
+        return Verdict("retry", exc.message, exc.retry_after_s or 0.0)
+    if isinstance(exc, ApiError):
+        return Verdict("retry" if exc.retryable else "dead", exc.message)
+    if isinstance(exc, TimeoutError):
+        return Verdict("retry", "timed out")
+    return Verdict("retry", f"{type(exc).__name__}: {exc}")
+
+
+class Processor:
+    def __init__(
+        self,
+        *,
+        store: EventStore,
+        mirror: MirrorStore,
+        registry: HandlerRegistry,
+        api: BudgetedApi,
+        policy: RetryPolicy,
+        enqueue: Enqueue,
+        time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    ) -> None:
+        self._store = store
+        self._mirror = mirror
+        self._registry = registry
+        self._api = api
+        self._policy = policy
+        self._enqueue = enqueue
+        self._time_limit_s = time_limit_s
+
+    async def process(self, delivery_id: str, *, event_type: str | None = None) -> Verdict | None:
+        """Handle one delivery; None if it was unknown or already done (a duplicate)."""
+        try:
+            event = await asyncio.to_thread(self._store.start_attempt, delivery_id)
+            if event is None:
+                log.debug("[%s] already done or unknown: skipped", delivery_id)
+                return None
+            verdict = await self._run(event)
+            await self._record(event, verdict)
+        except StoreUnavailableError as exc:
+            delay_s = DEFAULT_STORE_RETRY_S * (1 + random.random())
+            log.warning(
+                "[%s] event store unavailable (%s): again in %.1f s", delivery_id, exc, delay_s
+            )
+            await self._enqueue(delivery_id, event_type or "", delay_s)
+            return Verdict("defer", "event store unavailable", delay_s)
+        return verdict
+
+    async def _run(self, event: StoredEvent) -> Verdict:
+        try:
+            envelope = parse_envelope(event.body)
+        except InvalidEnvelopeError as exc:
+            return Verdict("dead", f"stored body is not a Billoget envelope: {exc.message}")
+        handlers = self._registry.resolve(envelope.event)
+        if not handlers:
+            return Verdict("processed", NO_HANDLER)
+        ctx = HandlerContext(
+            envelope=envelope,
+            event=event,
+            api=self._api,
+            mirror=self._mirror,
+            log=delivery_logger(logging.getLogger("workers.handlers"), event.delivery_id),
+        )
+        outcomes: list[str] = []
+        try:
+            async with asyncio.timeout(self._time_limit_s):
+                for handler in handlers:
+                    outcome = await _call(handler, ctx)
+                    if outcome:
+                        outcomes.append(outcome)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:
+            verdict = classify(exc)
+            if verdict.kind == "retry" and not isinstance(exc, ApiError | TimeoutError):
+                log.warning("[%s] handler raised", event.delivery_id, exc_info=True)
+            return verdict
+        return Verdict("processed", "; ".join(outcomes) or "processed")
+
+    async def _record(self, event: StoredEvent, verdict: Verdict) -> None:
+        delivery_id = event.delivery_id
+        attempt = event.attempts + 1
+        text = verdict.text[:MAX_TEXT]
+        if verdict.kind == "retry" and self._policy.exhausted(attempt):
+            verdict = Verdict("dead", f"retries exhausted after {attempt} attempts: {text}")
+            text = verdict.text[:MAX_TEXT]
+        if verdict.kind == "processed":
+            await asyncio.to_thread(self._store.mark_processed, delivery_id, outcome=text)
+            log.debug("[%s] processed: %s", delivery_id, text)
+        elif verdict.kind == "dead":
+            await asyncio.to_thread(self._store.mark_dead, delivery_id, reason=text)
+            log.warning("[%s] %s is dead: %s", delivery_id, event.event_type, text)
+        elif verdict.kind == "retry":
+            delay_s = self._policy.delay_s(attempt, retry_after_s=verdict.delay_s or None)
+            await asyncio.to_thread(
+                self._store.mark_failed, delivery_id, error=text, next_attempt_at=_after(delay_s)
+            )
+            log.info(
+                "[%s] attempt %d failed (%s): retry in %.1f s", delivery_id, attempt, text, delay_s
+            )
+            await self._enqueue(delivery_id, event.event_type, delay_s)
+        else:
+            delay_s = max(verdict.delay_s, 0.0)
+            await asyncio.to_thread(
+                self._store.mark_deferred, delivery_id, reason=text, next_attempt_at=_after(delay_s)
+            )
+            log.debug("[%s] deferred %.1f s: %s", delivery_id, delay_s, text)
+            await self._enqueue(delivery_id, event.event_type, delay_s)
+
+
+async def _call(handler: Handler, ctx: HandlerContext) -> str | None:
+    if inspect.iscoroutinefunction(handler):
+        result = await handler(ctx)
+    else:
+        result = await asyncio.to_thread(handler, ctx)
+        if inspect.isawaitable(result):
+            result = await result
+    return None if result is None else str(result)
+
+
+def _after(delay_s: float) -> str:
+    return format_time(datetime.now(UTC) + timedelta(seconds=delay_s))

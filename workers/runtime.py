@@ -1,0 +1,159 @@
+"""Everything a worker process holds: store, Redis, API client, handlers; built lazily on the
+worker's event loop and closed when the worker shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import dramatiq
+import redis.asyncio as aioredis
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import Middleware
+
+from core.billoget_api import ApiKey, BillogetClient, check_api_config
+from core.mirror import SQLiteMirrorStore
+from core.queue import build_message
+from core.settings import Settings
+from workers.api import BudgetedApi
+from workers.coalesce import EntityLock
+from workers.handlers.mirror import MirrorHandlers
+from workers.handlers.registry import HandlerRegistry, handler_modules
+from workers.problems import ProblemBoard
+from workers.processing import Processor
+from workers.ratebudget import RateBudget
+from workers.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+NO_KEY_PROBLEM = "no_api_key"
+
+
+def api_key_of(settings: Settings) -> ApiKey | None:
+    """The configured key (ConfigError if malformed); None when not set."""
+    raw = settings.billoget_api_key.get_secret_value().strip() if settings.billoget_api_key else ""
+    if not raw:
+        return None
+    key = ApiKey.parse(raw)
+    for warning in check_api_config(settings.billoget_api_url, key):
+        log.warning("%s", warning)
+    return key
+
+
+def build_registry(settings: Settings, *, lock: EntityLock) -> HandlerRegistry:
+    """Default mirror handlers first, then the ``BILLOGET_HANDLERS`` modules."""
+    registry = HandlerRegistry()
+    MirrorHandlers(lock=lock).register(registry)
+    registry.load_modules(handler_modules(settings.billoget_handlers))
+    return registry
+
+
+class WorkerRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        broker: dramatiq.Broker,
+        store: SQLiteMirrorStore | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.api_key = api_key_of(settings)
+        self._owns_store = store is None
+        if store is None:
+            store = SQLiteMirrorStore(settings.sqlite_path(), synchronous="NORMAL")
+            store.migrate()
+        self.store = store
+        self._rng = rng or random.Random()
+        self._processor: Processor | None = None
+        self._redis: aioredis.Redis | None = None
+        self._client: BillogetClient | None = None
+        self._lock: asyncio.Lock | None = None
+        if self.api_key is None:
+            log.warning("BILLOGET_API_KEY is not set: events are stored but not mirrored")
+
+    async def processor(self) -> Processor:
+        """The processor, built on first use on the running loop."""
+        if self._processor is not None:
+            return self._processor
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._processor is None:
+                self._processor = self._build()
+        return self._processor
+
+    def _build(self) -> Processor:
+        s = self.settings
+        self._redis = aioredis.Redis.from_url(s.redis_url)
+        problems = ProblemBoard(self._redis, ttl_s=s.worker_problem_ttl_s)
+        budget: RateBudget | None = None
+        if self.api_key is not None:
+            self._client = BillogetClient(
+                base_url=s.billoget_api_url,
+                api_key=self.api_key,
+                timeout_s=s.billoget_api_timeout_s,
+            )
+            budget = RateBudget(
+                self._redis,
+                scope=self.api_key.prefix,
+                budget_per_hour=s.billoget_api_budget_per_hour,
+                reserve=s.billoget_api_budget_reserve,
+                pace_below=s.billoget_api_pace_below,
+            )
+        api = BudgetedApi(self._client, budget=budget, problems=problems)
+        lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
+        return Processor(
+            store=self.store,
+            mirror=self.store,
+            registry=build_registry(s, lock=lock),
+            api=api,
+            policy=RetryPolicy(
+                base_s=s.worker_retry_base_s,
+                cap_s=s.worker_retry_cap_s,
+                max_attempts=s.worker_max_attempts,
+                rng=self._rng,
+            ),
+            enqueue=self.enqueue,
+            time_limit_s=s.worker_time_limit_s,
+        )
+
+    async def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:
+        message = build_message(delivery_id, event_type)
+        delay_ms = max(0, int(delay_s * 1000))
+        await asyncio.to_thread(self.broker.enqueue, message, delay=delay_ms or None)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+        self._processor = None
+
+    def close(self) -> None:
+        """Close what the event loop holds (on it, if it still runs), then the store."""
+        thread = get_event_loop_thread()
+        if thread is not None and thread.loop.is_running():
+            try:
+                thread.run_coroutine(self.aclose())
+            except Exception:
+                log.warning("closing the worker's API client failed", exc_info=True)
+        if self._owns_store:
+            self.store.close()
+
+
+class RuntimeCloser(Middleware):
+    """Closes the runtime after the worker stopped, while the event loop still runs (add it
+    after :class:`dramatiq.middleware.AsyncIO`: ``after_*`` hooks run in reverse order)."""
+
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        self.runtime = runtime
+
+    def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
+        self.runtime.close()
