@@ -6,6 +6,7 @@ Secrets are ``SecretStr``: their repr and str are redacted.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +32,20 @@ DEFAULT_WORKER_RETRY_CAP_S = 3600.0
 DEFAULT_WORKER_TIME_LIMIT_S = 120.0
 DEFAULT_WORKER_FETCH_LOCK_S = 10.0
 DEFAULT_WORKER_PROBLEM_TTL_S = 300.0
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> list[IPNetwork]:
+    """``"10.0.0.0/8, 192.0.2.7"`` → networks; ValueError names the bad entry."""
+    networks = []
+    for part in filter(None, (p.strip() for p in text.replace(" ", ",").split(","))):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or CIDR range") from None
+    return networks
 
 
 class Settings(BaseSettings):
@@ -116,6 +131,14 @@ class Settings(BaseSettings):
         description="How long a rejected key or missing scope is trusted before the API is "
         "asked again.",
     )
+    allowed_sender_ips: str = Field(
+        "",
+        description="Only these sender IPs/CIDRs may POST webhooks (comma separated; empty: any).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Proxies (IPs/CIDRs) whose `X-Forwarded-For` is believed, comma separated.",
+    )
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin routes; without it they answer loopback only."
     )
@@ -135,6 +158,18 @@ class Settings(BaseSettings):
             except ConfigError as exc:
                 raise ValueError(f"BILLOGET_WEBHOOK_SECRET: {exc.message}") from None
         return value
+
+    @field_validator("allowed_sender_ips", "trusted_proxies")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    def sender_networks(self) -> list[IPNetwork]:
+        return parse_networks(self.allowed_sender_ips)
+
+    def proxy_networks(self) -> list[IPNetwork]:
+        return parse_networks(self.trusted_proxies)
 
     def webhook_secrets(self) -> list[WebhookSecret]:
         """The decoded secrets; :class:`ConfigError` when none is configured."""

@@ -24,6 +24,8 @@ from core.selfcheck import selfcheck_in_background
 from core.settings import Settings
 from core.store import EventStore, open_store
 from receiver import broker as broker_mod
+from receiver.access import ACCESS_KEY, AccessPolicy, access_middleware
+from receiver.admin import add_admin_routes
 from receiver.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_PENDING, GroupCommitter
 from receiver.checks_extra import selfcheck_check, workers_check
 from receiver.health import DEFAULT_CHECKS, healthz, readyz
@@ -71,8 +73,9 @@ def create_app(
     ingestor = Ingestor(
         settings.webhook_secrets(), tolerance_s=settings.billoget_tolerance_s, clock=clock
     )
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, access_middleware])
     app[SETTINGS_KEY] = settings
+    app[ACCESS_KEY] = AccessPolicy.from_settings(settings)
     app[INGESTOR_KEY] = ingestor
     app[READINESS_CHECKS_KEY] = {
         **DEFAULT_CHECKS,
@@ -82,6 +85,7 @@ def create_app(
     app.router.add_post(WEBHOOK_PATH, receive_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_admin_routes(app)
     sweep = partial(
         sweep_forever,
         interval_s=sweep_interval_s,
