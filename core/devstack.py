@@ -278,7 +278,10 @@ class DevStack:
         self._write_env_file(child_env, emulator=emulator is not None)
         env = {**self.environ, **child_env}
         settings = Settings(_env_file=None, **{k.lower(): v for k, v in child_env.items()})  # type: ignore[call-arg, arg-type]
-        receiver = await self._start(Child("receiver", cli_argv("serve"), env))
+        # dev runs the self-check itself (below): the receiver's own start-up run would only
+        # race it for the test endpoint's 10-a-minute slot
+        receiver_env = {**env, "SELFCHECK_ON_START": "false"}
+        receiver = await self._start(Child("receiver", cli_argv("serve"), receiver_env))
         await self._start(
             Child("worker", cli_argv("worker", "--threads", str(self.args.threads)), env)
         )

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -440,17 +439,13 @@ async def test_readiness_shows_the_failed_check_and_fails_only_when_required(
 # -- wired into the receiver the way `serve` does it ------------------------------------------
 
 
-async def test_receiver_runs_the_selfcheck_at_start_and_shows_it_on_readyz(
+async def _receiver_as_serve_runs_it(
     emulator: RunningEmulator,
     aiohttp_client: Any,
     make_settings: Callable[..., Settings],
     store: SQLiteEventStore,
-) -> None:
-    from aiohttp import web
-
-    from receiver.app import create_app
-    from receiver.keys import READINESS_CHECKS_KEY, SETTINGS_KEY, STORE_KEY
-    from receiver.readiness import CheckResult as ReadinessResult
+) -> Any:
+    from receiver.app import create_app, selfcheck_at_start
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhooks/billoget"
@@ -459,31 +454,46 @@ async def test_receiver_runs_the_selfcheck_at_start_and_shows_it_on_readyz(
         billoget_api_url=emulator.api_url, billoget_api_key=key["key"], billoget_public_url=url
     )
     app = create_app(settings, store=store, broker=StubBroker())
+    app.cleanup_ctx.append(selfcheck_at_start)  # exactly what `serve` adds
+    return await aiohttp_client(app, server_kwargs={"port": port})
 
-    async def selfcheck_check(app: web.Application) -> ReadinessResult:
-        ok, detail = await asyncio.to_thread(selfcheck_readiness, app[STORE_KEY])
-        return ReadinessResult(ok, detail)
 
-    async def selfcheck_at_start(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(
-            selfcheck_in_background(app[SETTINGS_KEY], app[STORE_KEY], delay_s=0)
-        )
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    app[READINESS_CHECKS_KEY]["selfcheck"] = selfcheck_check
-    app.cleanup_ctx.append(selfcheck_at_start)
-    client = await aiohttp_client(app, server_kwargs={"port": port})
-
-    deadline = time.monotonic() + 10
+async def _readyz_selfcheck_once_passed(client: Any, *, timeout_s: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
     while True:
         async with client.get("/readyz") as resp:
-            body = await resp.json()
+            body: dict[str, Any] = await resp.json()
         detail = body["checks"]["selfcheck"]["detail"]
         if detail.startswith("passed") or time.monotonic() > deadline:
-            break
+            return body
         await asyncio.sleep(0.1)
-    assert detail.startswith("passed at"), body
+
+
+async def test_receiver_runs_the_selfcheck_at_start_and_shows_it_on_readyz(
+    emulator: RunningEmulator,
+    aiohttp_client: Any,
+    make_settings: Callable[..., Settings],
+    store: SQLiteEventStore,
+) -> None:
+    client = await _receiver_as_serve_runs_it(emulator, aiohttp_client, make_settings, store)
+
+    body = await _readyz_selfcheck_once_passed(client, timeout_s=10)
+
+    assert body["checks"]["selfcheck"]["detail"].startswith("passed at"), body
     assert body["ready"] is True
+
+
+async def test_start_up_selfcheck_waits_for_the_slot_when_another_just_ran(
+    emulator: RunningEmulator,
+    aiohttp_client: Any,
+    make_settings: Callable[..., Settings],
+    store: SQLiteEventStore,
+) -> None:
+    assert store.claim_selfcheck_slot(min_interval_s=6, now=time.time()) == 0  # "another" ran
+    client = await _receiver_as_serve_runs_it(emulator, aiohttp_client, make_settings, store)
+
+    body = await _readyz_selfcheck_once_passed(client, timeout_s=15)
+
+    assert body["checks"]["selfcheck"]["detail"].startswith("passed at"), body
+    saved = [row["ok"] for row in store.db()["selfcheck_results"].rows]
+    assert saved == [1]  # the throttled first try was not kept
