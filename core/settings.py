@@ -142,6 +142,18 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin routes; without it they answer loopback only."
     )
+    relay_sweep_interval_s: float = Field(
+        5.0, gt=0, description="How often the receiver sweeps for events Redis does not have."
+    )
+    relay_received_grace_s: float = Field(
+        10.0, ge=0, description="A `received` row older than this is re-sent by the sweeper."
+    )
+    relay_stale_after_s: float = Field(
+        300.0,
+        gt=0,
+        description="A `queued`/`failed` row with no progress for this long is re-sent "
+        "(Redis lost it: flushed, restarted without persistence).",
+    )
     selfcheck_on_start: bool = Field(
         True, description="`serve` runs the self-check once it listens (see `selfcheck`)."
     )
