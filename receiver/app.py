@@ -29,6 +29,7 @@ from receiver.admin import add_admin_routes
 from receiver.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_PENDING, GroupCommitter
 from receiver.checks_extra import selfcheck_check, workers_check
 from receiver.health import DEFAULT_CHECKS, healthz, readyz
+from receiver.httplog import server_logger
 from receiver.ingest import Ingestor
 from receiver.keys import (
     BATCHER_KEY,
@@ -67,7 +68,10 @@ def create_app(
     ingestor = Ingestor(
         settings.webhook_secrets(), tolerance_s=settings.billoget_tolerance_s, clock=clock
     )
-    app = web.Application(middlewares=[error_middleware, access_middleware])
+    app = web.Application(
+        middlewares=[error_middleware, access_middleware],
+        handler_args={"logger": server_logger()},
+    )
     app[SETTINGS_KEY] = settings
     app[ACCESS_KEY] = AccessPolicy.from_settings(settings)
     app[INGESTOR_KEY] = ingestor

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDictProxy
 
 from core.errors import ClientError, PayloadTooLargeError, VerificationError
@@ -24,6 +26,13 @@ ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 SIGNED_HEADERS = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
+
+
+class UnreadableBodyError(ClientError):
+    """The body's transfer or content encoding is broken."""
+
+    status = 400
+    code = "invalid_body"
 
 
 class DeliveryIdMismatchError(ClientError):
@@ -40,11 +49,15 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
         raise PayloadTooLargeError(f"body of {declared} bytes exceeds the {max_bytes} byte limit")
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.readany():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLargeError(f"body exceeds the {max_bytes} byte limit")
-        chunks.append(chunk)
+    try:
+        while chunk := await request.content.readany():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLargeError(f"body exceeds the {max_bytes} byte limit")
+            chunks.append(chunk)
+    except (RequestPayloadError, HttpProcessingError):
+        # e.g. ``Content-Encoding: gzip`` on a body that is not gzip, or a broken chunk
+        raise UnreadableBodyError("the request body could not be read or decoded") from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from core.errors import BillogetHooksError, PayloadTooLargeError
+from receiver.ingest import UnreadableBodyError
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ def _from_service_error(request: web.Request, exc: BillogetHooksError) -> web.Re
     response = error_response(exc.status, exc.code, exc.message)
     if exc.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
-    if isinstance(exc, PayloadTooLargeError):
-        response.force_close()  # do not read the rest of an oversized body
+    if isinstance(exc, PayloadTooLargeError | UnreadableBodyError):
+        response.force_close()  # do not read the rest of an oversized or broken body
     return response
 
 

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.receiver",
     "tests.fixtures.emulator",
     "tests.fixtures.workers",
+    "tests.fixtures.stack",
 ]
