@@ -7,6 +7,8 @@ event type (for routing metrics and logs).
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring_ascii
+
 import dramatiq
 
 QUEUE_NAME = "billoget-events"
@@ -25,3 +27,39 @@ def build_message(delivery_id: str, event_type: str) -> dramatiq.Message[object]
         kwargs={"event_type": event_type},
         options={},
     )
+
+
+_ENCODED_TEMPLATE = (
+    '{"queue_name":%s,"actor_name":%s,"args":[%s],"kwargs":{"event_type":%s},'
+    '"options":{"redis_message_id":%s},"message_id":%s,"message_timestamp":%d}'
+)
+_QUEUE_JSON = encode_basestring_ascii(QUEUE_NAME)
+_ACTOR_JSON = encode_basestring_ascii(ACTOR_NAME)
+
+
+def encode_message(
+    delivery_id: str,
+    event_type: str,
+    *,
+    message_id: str,
+    message_timestamp: int,
+    redis_message_id: str,
+) -> bytes:
+    """The bytes ``RedisBroker.enqueue`` writes for :func:`build_message` (fast path).
+
+    Byte for byte what Dramatiq's JSON encoder makes of that message with these ids and
+    ``options={"redis_message_id": ...}``, without building the message object (the relay
+    encodes thousands per second).
+    """
+    return (
+        _ENCODED_TEMPLATE
+        % (
+            _QUEUE_JSON,
+            _ACTOR_JSON,
+            encode_basestring_ascii(delivery_id),
+            encode_basestring_ascii(event_type),
+            encode_basestring_ascii(redis_message_id),
+            encode_basestring_ascii(message_id),
+            message_timestamp,
+        )
+    ).encode("ascii")

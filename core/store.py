@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -95,6 +95,13 @@ class EventStore(Protocol):
         """``received``/``failed`` → ``queued`` once the message is on the broker."""
         ...
 
+    def commit_batch(
+        self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
+    ) -> list[bool]:
+        """:meth:`insert_batch` and :meth:`mark_queued` of ``queued_ids`` in one transaction
+        (the receiver's group commit carries the relay's marks: no transaction of their own)."""
+        ...
+
     def due_for_relay(
         self, *, received_grace_s: float, stale_after_s: float, limit: int
     ) -> list[RelayItem]:
@@ -156,6 +163,13 @@ class EventStore(Protocol):
 
     def close(self) -> None: ...
 
+    def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
+        """The workers' group commit: apply ``writes`` in order, all in one transaction, each
+        exactly as its single method would (:meth:`start_attempt` for a :class:`StartAttempt`,
+        ``mark_*`` for an :class:`Outcome`). Per write: the event for a ``StartAttempt`` (None
+        if unknown or already done), None for an ``Outcome``."""
+        ...
+
 
 def open_store(settings: Settings) -> EventStore:
     """The store named by ``DATABASE_URL``, migrated."""
@@ -164,3 +178,28 @@ def open_store(settings: Settings) -> EventStore:
     store = SQLiteEventStore(settings.sqlite_path())
     store.migrate()
     return store
+
+
+# -- the workers' group commit (EventStore.apply_worker_writes) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartAttempt:
+    """:meth:`EventStore.start_attempt` as one write of a batch."""
+
+    delivery_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """An attempt's outcome as one write of a batch: ``processed`` (``text`` is the outcome),
+    ``failed`` / ``deferred`` (``text`` is the error or reason, with ``next_attempt_at``) or
+    ``dead`` (``text`` is the reason); see the ``mark_*`` methods."""
+
+    delivery_id: str
+    kind: Literal["processed", "failed", "dead", "deferred"]
+    text: str
+    next_attempt_at: str | None = None
+
+
+WorkerWrite = StartAttempt | Outcome

@@ -23,9 +23,12 @@ from core.migrations import MIGRATIONS
 from core.store import (
     DONE_STATUSES,
     NewDelivery,
+    Outcome,
     RelayItem,
+    StartAttempt,
     Status,
     StoredEvent,
+    WorkerWrite,
     format_time,
     utcnow,
 )
@@ -53,6 +56,85 @@ def _row_to_event(row: Sequence[Any]) -> StoredEvent:
 
 def _ago(seconds: float) -> str:
     return format_time(datetime.now(UTC) - timedelta(seconds=seconds))
+
+
+_INSERT_COLUMNS = (
+    "delivery_id, event_type, status, outcome, received_at, updated_at, event_timestamp,"
+    " webhook_timestamp, body, selfcheck_nonce"
+)
+# Batches are written with a few multi-row statements (chunks of these sizes) rather than one
+# statement per row: far less Python per row, and the store-writer thread takes the GIL back
+# a few times per batch instead of twice per row (each time can cost the event loop a switch).
+_CHUNK_SIZES = (256, 64, 16, 4, 1)
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    start = 0
+    for size in _CHUNK_SIZES:
+        while len(items) - start >= size:
+            yield items[start : start + size]
+            start += size
+
+
+def _params(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+_SELECT_EXISTING = {
+    n: f"SELECT delivery_id FROM events WHERE delivery_id IN ({_params(n)})" for n in _CHUNK_SIZES
+}
+_INSERT_ROWS = {
+    n: f"INSERT INTO events ({_INSERT_COLUMNS}) VALUES " + ", ".join([f"({_params(10)})"] * n)
+    for n in _CHUNK_SIZES
+}
+_SET_QUEUED = {
+    n: "UPDATE events SET status = 'queued', queued_at = ?, updated_at = ?"
+    f" WHERE delivery_id IN ({_params(n)})"
+    # ``+status``: look rows up by delivery id, never by scanning the status index
+    " AND +status IN ('received', 'failed', 'queued')"
+    for n in _CHUNK_SIZES
+}
+
+
+def _insert_deliveries(
+    conn: sqlite3.Connection, deliveries: Sequence[NewDelivery], now: str
+) -> list[bool]:
+    """Insert the deliveries whose id is not stored yet (nor earlier in the batch); per
+    delivery True if inserted, False if a duplicate. Runs inside a write transaction."""
+    seen: set[str] = set()
+    for chunk in _chunks([d.delivery_id for d in deliveries]):
+        seen.update(row[0] for row in conn.execute(_SELECT_EXISTING[len(chunk)], chunk))
+    stored: list[bool] = []
+    rows: list[tuple[Any, ...]] = []
+    for d in deliveries:
+        is_new = d.delivery_id not in seen
+        stored.append(is_new)
+        if is_new:
+            seen.add(d.delivery_id)
+            selfcheck = bool(d.selfcheck_nonce)
+            rows.append(
+                (
+                    d.delivery_id,
+                    d.event_type,
+                    # a self-check round trip is recorded, never handed to handlers
+                    "processed" if selfcheck else "received",
+                    SELFCHECK_OUTCOME if selfcheck else None,
+                    now,
+                    now,
+                    d.event_timestamp,
+                    d.webhook_timestamp,
+                    d.body,
+                    d.selfcheck_nonce,
+                )
+            )
+    for chunk in _chunks(rows):
+        conn.execute(_INSERT_ROWS[len(chunk)], [value for row in chunk for value in row])
+    return stored
+
+
+def _set_queued(conn: sqlite3.Connection, delivery_ids: Sequence[str], now: str) -> None:
+    for chunk in _chunks(delivery_ids):
+        conn.execute(_SET_QUEUED[len(chunk)], (now, now, *chunk))
 
 
 class SQLiteEventStore:
@@ -151,42 +233,23 @@ class SQLiteEventStore:
     # -- receiver ----------------------------------------------------------------------------
 
     def insert_batch(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
+        return self.commit_batch(deliveries)
+
+    def commit_batch(
+        self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
+    ) -> list[bool]:
         now = utcnow()
-        stored: list[bool] = []
         with self._write() as conn:
-            for d in deliveries:
-                cur = conn.execute(
-                    "INSERT INTO events (delivery_id, event_type, status, outcome, received_at,"
-                    " updated_at, event_timestamp, webhook_timestamp, body, selfcheck_nonce)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (delivery_id) DO NOTHING",
-                    (
-                        d.delivery_id,
-                        d.event_type,
-                        # a self-check round trip is recorded, never handed to handlers
-                        "processed" if d.selfcheck_nonce else "received",
-                        SELFCHECK_OUTCOME if d.selfcheck_nonce else None,
-                        now,
-                        now,
-                        d.event_timestamp,
-                        d.webhook_timestamp,
-                        d.body,
-                        d.selfcheck_nonce,
-                    ),
-                )
-                stored.append(cur.rowcount == 1)
+            stored = _insert_deliveries(conn, deliveries, now)
+            if queued_ids:
+                _set_queued(conn, queued_ids, now)
         return stored
 
     def mark_queued(self, delivery_ids: Sequence[str]) -> None:
         if not delivery_ids:
             return
-        now = utcnow()
         with self._write() as conn:
-            conn.executemany(
-                "UPDATE events SET status = 'queued', queued_at = ?, updated_at = ?"
-                " WHERE delivery_id = ? AND status IN ('received', 'failed', 'queued')",
-                [(now, now, i) for i in delivery_ids],
-            )
+            _set_queued(conn, delivery_ids, utcnow())
 
     def due_for_relay(
         self, *, received_grace_s: float, stale_after_s: float, limit: int
@@ -357,3 +420,66 @@ class SQLiteEventStore:
             except sqlite3.Error:
                 log.warning("closing a store connection failed")
         self._local = threading.local()
+
+    # -- workers: group commit ---------------------------------------------------------------
+
+    def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
+        """Every write in one ``BEGIN IMMEDIATE`` transaction, in order, each with the SQL of
+        its single method (``start_attempt``, ``mark_*``)."""
+        if not writes:
+            return []
+        results: list[StoredEvent | None] = []
+        with self._write() as conn:
+            now = utcnow()
+            for write in writes:
+                if isinstance(write, StartAttempt):
+                    results.append(_start_attempt_in(conn, write.delivery_id, now))
+                else:
+                    _outcome_in(conn, write, now)
+                    results.append(None)
+        return results
+
+
+def _start_attempt_in(conn: sqlite3.Connection, delivery_id: str, now: str) -> StoredEvent | None:
+    row = conn.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE delivery_id = ?", (delivery_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    event = _row_to_event(row)
+    if event.status in DONE_STATUSES:
+        return None
+    conn.execute(
+        "UPDATE events SET attempts = attempts + 1, updated_at = ? WHERE delivery_id = ?",
+        (now, delivery_id),
+    )
+    return event
+
+
+def _outcome_in(conn: sqlite3.Connection, outcome: Outcome, now: str) -> None:
+    i, text, at = outcome.delivery_id, outcome.text, outcome.next_attempt_at
+    if outcome.kind == "processed":
+        conn.execute(
+            "UPDATE events SET status = 'processed', outcome = ?, processed_at = ?,"
+            " updated_at = ?, next_attempt_at = NULL WHERE delivery_id = ?",
+            (text, now, now, i),
+        )
+    elif outcome.kind == "dead":
+        conn.execute(
+            "UPDATE events SET status = 'dead', last_error = ?, outcome = 'dead',"
+            " updated_at = ?, next_attempt_at = NULL WHERE delivery_id = ?",
+            (text, now, i),
+        )
+    elif outcome.kind == "failed":
+        conn.execute(
+            "UPDATE events SET status = 'failed', last_error = ?, next_attempt_at = ?,"
+            " updated_at = ? WHERE delivery_id = ? AND status NOT IN ('processed', 'dead')",
+            (text, at, now, i),
+        )
+    else:
+        conn.execute(
+            "UPDATE events SET status = 'queued', last_error = ?, next_attempt_at = ?,"
+            " attempts = MAX(attempts - 1, 0), updated_at = ?"
+            " WHERE delivery_id = ? AND status NOT IN ('processed', 'dead')",
+            (text, at, now, i),
+        )

@@ -161,6 +161,7 @@ async def _batcher_ctx(
         max_pending=max_pending,
     )
     app[BATCHER_KEY] = batcher
+    app[RELAY_KEY].mark_queued_via(batcher.mark_queued_later)  # no transaction of its own
     task = asyncio.create_task(batcher.run(), name="group-commit")
     yield
     batcher.close()

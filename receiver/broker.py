@@ -2,9 +2,11 @@
 
 The web process builds its own :class:`RedisBroker` instance (no global ``set_broker``) with
 short socket timeouts and no client-side retries, so a dead Redis fails a relay attempt within
-about a second instead of hanging it. :class:`BatchEnqueuer` sends a whole batch in one Redis
-pipeline through Dramatiq's own ``dispatch`` script: the messages are exactly what
-``RedisBroker.enqueue`` would have written, consumable by any Dramatiq worker on the queue.
+about a second instead of hanging it. :class:`BatchEnqueuer` sends a whole batch as one
+``MULTI``/``HSET``/``RPUSH``/``EXEC`` round trip: the same hash entries and list pushes that
+Dramatiq's ``dispatch`` script makes for ``RedisBroker.enqueue`` (message bytes included), so any
+Dramatiq worker on the queue consumes them, at a fraction of the cost of one script call per
+message.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
+from dramatiq.middleware import Middleware
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from core.queue import QUEUE_NAME
+from core.queue import QUEUE_NAME, build_message, encode_message
+from core.store import RelayItem
 
 DEFAULT_SOCKET_TIMEOUT_S = 1.0
 DEFAULT_CONNECT_TIMEOUT_S = 0.5
-_UNUSED_UNPACK_SIZE = 0  # dispatch.lua reads it for "fetch" only
 BrokerErrors = (redis.RedisError, OSError)
 
 
@@ -61,53 +64,47 @@ def ping(broker: dramatiq.Broker) -> str:
 
 
 class BatchEnqueuer:
-    """Enqueues batches of messages on one broker; blocking (call it on a thread)."""
+    """Enqueues batches of events on one broker; blocking (call it on a thread)."""
 
     def __init__(self, broker: dramatiq.Broker) -> None:
         self.broker = broker
-        # unique keys for the broker's message hash, like RedisBroker's uuid4s but cheaper
+        # unique, UUID-shaped ids for messages and their Redis hash keys (RedisBroker uses a
+        # uuid4 for each; a random prefix and a counter are unique too, and much cheaper)
         prefix = uuid.uuid4().hex
-        self._ids = (f"{prefix}-{n}" for n in itertools.count())
+        head = f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{prefix[16:20]}-"
+        self._ids = (f"{head}{n:012x}" for n in itertools.count())
+        self._hooks = _has_enqueue_hooks(broker)
 
-    def __call__(self, messages: Sequence[dramatiq.Message[object]]) -> None:
-        """Enqueue every message; raises on any broker error (nothing is retried here)."""
+    def __call__(self, items: Sequence[RelayItem]) -> None:
+        """Enqueue one message per item; raises on any broker error (nothing is retried here)."""
         broker = self.broker
-        for queue_name in {m.queue_name for m in messages}:
-            broker.declare_queue(queue_name)
-        if not isinstance(broker, RedisBroker):
-            for message in messages:
-                broker.enqueue(message)
+        broker.declare_queue(QUEUE_NAME)
+        if not isinstance(broker, RedisBroker) or self._hooks:
+            for item in items:
+                broker.enqueue(build_message(item.delivery_id, item.event_type))
             return
-        try:
-            self._pipeline(broker, messages)
-        except redis.exceptions.NoScriptError:
-            # Redis restarted and lost its script cache: load it and send the batch again
-            # (delivery is at least once; handlers are idempotent).
-            broker.client.script_load(broker.scripts["dispatch"].script)
-            self._pipeline(broker, messages)
-
-    def _pipeline(self, broker: RedisBroker, messages: Sequence[dramatiq.Message[object]]) -> None:
-        sha = broker.scripts["dispatch"].sha
-        with broker.client.pipeline(transaction=False) as pipe:
-            for message in messages:
-                redis_id = next(self._ids)
-                encoded = message.copy(options={"redis_message_id": redis_id}).encode()
-                broker.emit_before("enqueue", message, None)
-                pipe.evalsha(
-                    sha,
-                    1,
-                    broker.namespace,
-                    "enqueue",
-                    current_millis(),
-                    message.queue_name,
-                    broker.broker_id,
-                    broker.heartbeat_timeout,
-                    broker.dead_message_ttl,
-                    0,  # no queue maintenance from the web process
-                    _UNUSED_UNPACK_SIZE,
-                    redis_id,
-                    encoded,
-                )
+        now, ids = current_millis(), self._ids
+        encoded: dict[str, bytes] = {}
+        for item in items:
+            redis_id = next(ids)
+            encoded[redis_id] = encode_message(
+                item.delivery_id,
+                item.event_type,
+                message_id=next(ids),
+                message_timestamp=now,
+                redis_message_id=redis_id,
+            )
+        queue_key = f"{broker.namespace}:{QUEUE_NAME}"
+        with broker.client.pipeline(transaction=True) as pipe:
+            pipe.hset(f"{queue_key}.msgs", mapping=encoded)  # type: ignore[arg-type]
+            pipe.rpush(queue_key, *encoded)
             pipe.execute()
-        for message in messages:
-            broker.emit_after("enqueue", message, None)
+
+
+def _has_enqueue_hooks(broker: dramatiq.Broker) -> bool:
+    """Whether a middleware acts on enqueue (then every message goes through ``enqueue``)."""
+    return any(
+        type(m).before_enqueue is not Middleware.before_enqueue
+        or type(m).after_enqueue is not Middleware.after_enqueue
+        for m in broker.middleware
+    )

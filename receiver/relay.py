@@ -2,24 +2,24 @@
 
 The store is the source of truth and Redis is transport. :meth:`Relay.push` never blocks and
 never fails: it puts freshly committed events on a bounded in-memory queue that one task drains
-in batches (one Redis pipeline per batch on the relay thread, then ``mark_queued`` on the store
-writer). When Redis is down the batch is dropped (the rows stay ``received``), one warning is
-logged per outage, and attempts are spaced out; the sweeper finds such rows in the store and
-sends them through the same path once Redis answers again.
+in batches (one Redis round trip per batch on the relay thread; the ids are then marked
+``queued`` in the group commit's next transaction, see :meth:`Relay.mark_queued_via`). When
+Redis is down the batch is dropped (the rows stay ``received``), one warning is logged per
+outage, and attempts are spaced out; the sweeper finds such rows in the store and sends them
+through the same path once Redis answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from functools import partial
 
 import dramatiq
 
 from core.errors import StoreUnavailableError
-from core.queue import build_message
 from core.store import EventStore, NewDelivery, RelayItem
 from receiver.broker import BatchEnqueuer, BrokerErrors
 
@@ -63,10 +63,16 @@ class Relay:
         self._down_since: float | None = None
         self._last_attempt = 0.0
         self._lock = asyncio.Lock()
+        self._mark_later: Callable[[Sequence[str]], bool] | None = None
 
     @property
     def broker_down(self) -> bool:
         return self._down_since is not None
+
+    def mark_queued_via(self, mark_later: Callable[[Sequence[str]], bool]) -> None:
+        """Hand the ids of sent events to ``mark_later`` (the group commit) instead of writing
+        them in a transaction of their own; when it returns False the relay writes them."""
+        self._mark_later = mark_later
 
     def push(self, deliveries: Sequence[NewDelivery]) -> None:
         """Queue newly stored deliveries for the broker (self-check round trips excluded)."""
@@ -118,22 +124,23 @@ class Relay:
         if not items:
             return True
         loop = asyncio.get_running_loop()
-        messages = [build_message(i.delivery_id, i.event_type) for i in items]
         async with self._lock:
             try:
-                await loop.run_in_executor(self._broker_executor, self._enqueue, messages)
+                await loop.run_in_executor(self._broker_executor, self._enqueue, items)
             except BrokerErrors as exc:
                 self._note_down(loop.time(), exc)
                 return False
             self._note_up(loop.time())
         ids = [i.delivery_id for i in items]
+        log.debug("relayed %d deliveries, first %s", len(ids), ids[0])
+        if self._mark_later is not None and self._mark_later(ids):
+            return True
         try:
             await loop.run_in_executor(self._write_executor, self._store.mark_queued, ids)
         except StoreUnavailableError as exc:
             # on the broker but still ``received``: the sweeper may send them again, which
             # at-least-once delivery and idempotent handlers allow
             log.warning("could not mark %d deliveries queued: %s", len(ids), exc.message)
-        log.debug("relayed %d deliveries, first %s", len(ids), ids[0])
         return True
 
     def _retry_due(self) -> bool:
