@@ -19,7 +19,10 @@ Ids may be integers or strings in Billoget's JSON; the mirror stores them as tex
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -121,10 +124,42 @@ def _row(family: str, values: Any) -> MirrorRow:
 
 
 class SQLiteMirrorStore(SQLiteEventStore):
-    """The event store plus the mirror tables, on the same file and connections."""
+    """The event store plus the mirror tables, on the same file and connections.
+
+    The worker's store. Its threads write in turn, on ONE connection, behind a Python lock: the
+    lock hands over as soon as it is free (SQLite's busy handler sleeps 1, 2, 5, 10… ms between
+    tries; only other processes, the receiver, still meet it), and that connection's page cache
+    stays warm (a connection's cache is dropped whenever another one commits). Reads keep one
+    connection per thread.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._write_lock = threading.Lock()
+        self._write_conn: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
         return f"SQLiteMirrorStore({str(self.path)!r})"
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            # the base class writes on this thread's connection: lend it the write connection
+            own = getattr(self._local, "conn", None)
+            try:
+                if self._write_conn is None:
+                    self._local.conn = None
+                    self._write_conn = self._connect()
+                self._local.conn = self._write_conn
+                with super()._write() as conn:
+                    yield conn
+            finally:
+                self._local.conn = own
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._write_conn = None
+            super().close()
 
     def get_entity(self, family: str, entity_id: int | str) -> MirrorRow | None:
         rows = self._read(

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "emulator",
-        help="run a local Billoget API and webhook sender",
+        help="Run a local Billoget API and webhook sender.",
         description="Run a local Billoget: API, auth, rate limits and signed webhook delivery.",
     )
     add_arguments(parser)

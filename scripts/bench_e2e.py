@@ -3,14 +3,22 @@
 In one run, on one Redis database (emptied; default db 14 of the local Redis):
 
 1. Dramatiq's own drain rate: N messages for a no-op actor, drained by a worker with the same
-   thread count as ours;
+   thread count as ours; then at once
 2. end to end, no API: N signed POSTs to a receiver (``billoget-hooks serve``) for an event type
    no handler needs the API for, until N rows are ``processed`` (a ``billoget-hooks worker``);
 3. end to end, a burst that needs fetches: N ``customer.updated`` events over M entities of an
    emulator (``billoget-hooks emulator``); API calls and 429s from the emulator's request log.
 
-Prints events/s, the ratio to the no-op drain, API calls and 429s. Targets: ratio >= 0.5, API
-calls ~ M for the burst, no 429. Every phase is bounded by ``--timeout-s``.
+1 and 2 alternate for ``--rounds`` rounds (the machine is shared: each ratio compares
+neighbours in time) and the median is reported. Prints events/s, the ratio to the no-op drain,
+API calls and 429s. Targets: ratio >= 0.5, API
+calls ~ M for the burst, no 429.
+
+Fair by construction: the no-op drain runs one worker process (this one) with the same thread
+count, the same ``worker_timeout`` and prefetch as ``billoget-hooks worker``; every phase is
+warmed up first (``--warmup`` events through the same path, not timed); the end-to-end rates
+run from the first POST to the last ``processed`` row. Each phase is bounded by ``--timeout-s``
+and the whole run by ``--budget-s`` (3 minutes).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import json
 import os
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +45,7 @@ import aiohttp
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32
+WARMUP_PREFIX = "warmup_"
 
 
 def free_port() -> int:
@@ -65,9 +75,12 @@ def port_open(port: int) -> bool:
 # -- 1. Dramatiq's no-op drain -------------------------------------------------------------
 
 
-def noop_drain(redis_url: str, *, count: int, threads: int, timeout_s: float) -> float:
+def noop_drain(redis_url: str, *, count: int, warmup: int, threads: int, timeout_s: float) -> float:
+    """Messages already waiting (the worker paused while they are sent), drained from resume."""
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
+
+    from workers.commands import WORKER_TIMEOUT_MS
 
     broker = RedisBroker(url=redis_url)
     done = 0
@@ -78,16 +91,31 @@ def noop_drain(redis_url: str, *, count: int, threads: int, timeout_s: float) ->
         with lock:
             done += 1
 
-    actor: Any = dramatiq.actor(noop, broker=broker, queue_name="bench-noop", max_retries=0)
-    for _ in range(count):
-        actor.send()
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
-    start = time.monotonic()
+    actor: Any = dramatiq.Actor(
+        noop,
+        broker=broker,
+        actor_name="noop",
+        queue_name="bench-noop",
+        priority=0,
+        options={"max_retries": 0},
+    )
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS)
     worker.start()
-    elapsed = wait_for(lambda: done >= count, timeout_s=timeout_s, what="the no-op drain")
-    worker.stop()
-    broker.close()
-    return count / max(elapsed, 1e-9) if start else 0.0
+    try:
+        for _ in range(warmup):
+            actor.send()
+        wait_for(lambda: done >= warmup, timeout_s=timeout_s, what="the no-op warm-up")
+        worker.pause()
+        for _ in range(count):
+            actor.send()
+        worker.resume()
+        elapsed = wait_for(
+            lambda: done >= warmup + count, timeout_s=timeout_s, what="the no-op drain"
+        )
+    finally:
+        worker.stop()
+        broker.close()
+    return count / max(elapsed, 1e-9)
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -168,6 +196,7 @@ def count_done(db: Path, prefix: str) -> int:
 def run_phase(
     receiver_url: str, db: Path, bodies: list[tuple[str, bytes]], prefix: str, *, timeout_s: float
 ) -> float:
+    """Events/s from the first POST to the last of ``bodies`` processed (or dead)."""
     start = time.monotonic()
     asyncio.run(post_all(receiver_url, bodies))
     wait_for(lambda: count_done(db, prefix) >= len(bodies), timeout_s=timeout_s, what=prefix)
@@ -203,17 +232,24 @@ def main() -> int:
     parser.add_argument("--entities", type=int, default=100, help="entities of the burst")
     parser.add_argument("--threads", type=int, default=8, help="worker threads")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--timeout-s", type=float, default=180.0, help="bound of each phase")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed events before each")
+    parser.add_argument("--timeout-s", type=float, default=60.0, help="bound of each phase")
+    parser.add_argument("--budget-s", type=float, default=170.0, help="bound of the whole run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="no-op drain / end-to-end pairs (median ratio)"
+    )
     args = parser.parse_args()
+    deadline = time.monotonic() + args.budget_s
+
+    def bound() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SystemExit(f"bench_e2e: over its budget of {args.budget_s:.0f} s")
+        return min(args.timeout_s, left)
 
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
-    noop_rate = noop_drain(
-        args.redis_url, count=args.events, threads=args.threads, timeout_s=args.timeout_s
-    )
-    redis.Redis.from_url(args.redis_url).flushdb()
-    print(f"dramatiq no-op drain:        {noop_rate:8.0f} events/s ({args.threads} threads)")
 
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         tmp_path = Path(tmp)
@@ -247,15 +283,43 @@ def main() -> int:
                 extra={"BILLOGET_API_KEY": api_key},
             )
             receiver_url = f"http://127.0.0.1:{receiver_port}/webhooks/billoget"
-
-            bodies = [
-                (f"noapi_{i}", envelope("bench.noop", {"n": i}, f"noapi_{i}"))
-                for i in range(args.events)
+            warm = [
+                (f"{WARMUP_PREFIX}{i}", envelope("bench.noop", {"n": i}, f"{WARMUP_PREFIX}{i}"))
+                for i in range(args.warmup)
             ]
-            noapi_rate = run_phase(receiver_url, db, bodies, "noapi_", timeout_s=args.timeout_s)
+            run_phase(receiver_url, db, warm, WARMUP_PREFIX, timeout_s=bound())
+
+            # each round: the no-op drain, then at once the same number of events end to end
+            # (the machine is shared and noisy: each ratio compares neighbours in time)
+            rounds: list[tuple[float, float]] = []
+            for r in range(args.rounds):
+                noop = noop_drain(
+                    args.redis_url,
+                    count=args.events,
+                    warmup=args.warmup,
+                    threads=args.threads,
+                    timeout_s=bound(),
+                )
+                prefix = f"noapi{r}_"
+                bodies = [
+                    (f"{prefix}{i}", envelope("bench.noop", {"n": i}, f"{prefix}{i}"))
+                    for i in range(args.events)
+                ]
+                e2e = run_phase(receiver_url, db, bodies, prefix, timeout_s=bound())
+                rounds.append((noop, e2e))
+                print(
+                    f"  round {r + 1}: no-op {noop:6.0f}/s, "
+                    f"end to end {e2e:6.0f}/s ({e2e / noop:.2f})"
+                )
+            noop_rate = statistics.median(noop for noop, _ in rounds)
+            noapi_rate = statistics.median(e2e for _, e2e in rounds)
+            ratio = statistics.median(e2e / noop for noop, e2e in rounds)
+            print(
+                f"dramatiq no-op drain:        {noop_rate:8.0f} events/s ({args.threads} threads)"
+            )
             print(
                 f"end to end, no API call:     {noapi_rate:8.0f} events/s "
-                f"(ratio {noapi_rate / noop_rate:.2f} of the no-op drain)"
+                f"(ratio {ratio:.2f} of the no-op drain; median of {args.rounds} rounds)"
             )
 
             asyncio.run(admin(emulator_base, "DELETE", "/requests"))
@@ -263,7 +327,7 @@ def main() -> int:
             for i in range(args.events):
                 customer = customers[i % len(customers)]
                 bodies.append((f"burst_{i}", envelope("customer.updated", customer, f"burst_{i}")))
-            burst_rate = run_phase(receiver_url, db, bodies, "burst_", timeout_s=args.timeout_s)
+            burst_rate = run_phase(receiver_url, db, bodies, "burst_", timeout_s=bound())
             calls = asyncio.run(admin(emulator_base, "GET", "/requests"))["data"]
             too_many = sum(1 for c in calls if c["status"] == 429)
             print(

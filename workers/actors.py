@@ -18,9 +18,10 @@ TIME_LIMIT_MARGIN_S = 30.0
 
 
 def declare_actor(broker: dramatiq.Broker, runtime: WorkerRuntime) -> dramatiq.Actor[Any, Any]:
-    async def process_event(delivery_id: str, event_type: str | None = None) -> None:
-        processor = await runtime.processor()
-        await processor.process(delivery_id, event_type=event_type)
+    # a plain function: the store's bookkeeping runs on the worker thread, and only the handlers
+    # go to the event loop (WorkerRuntime.process); an event no handler wants never does
+    def process_event(delivery_id: str, event_type: str | None = None) -> None:
+        runtime.process(delivery_id, event_type=event_type)
 
     broker.add_middleware(RuntimeCloser(runtime))
     return dramatiq.Actor(

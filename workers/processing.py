@@ -17,20 +17,21 @@ import asyncio
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from core.billoget_api import ApiError, ApiServerError, RateLimitedError
 from core.errors import InvalidEnvelopeError, PermanentError, RetryLater, StoreUnavailableError
 from core.events import parse_envelope
 from core.mirror import MirrorStore
-from core.store import EventStore, StoredEvent, format_time
+from core.store import EventStore, Outcome, StartAttempt, StoredEvent, WorkerWrite, format_time
 from workers.api import BudgetedApi
 from workers.handlers.context import HandlerContext, delivery_logger
 from workers.handlers.registry import Handler, HandlerRegistry
 from workers.retry import RetryPolicy
+from workers.storewriter import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ NO_HANDLER = "no handler"
 MAX_TEXT = 500
 DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_STORE_RETRY_S = 5.0
-Enqueue = Callable[[str, str, float], Awaitable[None]]
+Enqueue = Callable[[str, str, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,10 @@ class Verdict:
     kind: Literal["processed", "retry", "defer", "dead"]
     text: str
     delay_s: float = 0.0
+
+
+# runs the handlers' coroutine on the worker's event loop, from a worker thread
+RunCoroutine = Callable[[Coroutine[Any, Any, Verdict]], Verdict]
 
 
 def classify(exc: BaseException) -> Verdict:
@@ -68,6 +73,10 @@ def classify(exc: BaseException) -> Verdict:
 
 
 class Processor:
+    """Runs on a Dramatiq worker thread: the store's bookkeeping there (through the process's
+    group commit, :class:`~workers.storewriter.StoreWriter`), only the handlers on the event
+    loop (``run_coroutine``). An event no handler wants never touches the loop."""
+
     def __init__(
         self,
         *,
@@ -77,35 +86,45 @@ class Processor:
         api: BudgetedApi,
         policy: RetryPolicy,
         enqueue: Enqueue,
+        run_coroutine: RunCoroutine,
         time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+        writer: StoreWriter | None = None,
     ) -> None:
         self._store = store
+        self._writer = writer
         self._mirror = mirror
         self._registry = registry
         self._api = api
         self._policy = policy
         self._enqueue = enqueue
+        self._run_coroutine = run_coroutine
         self._time_limit_s = time_limit_s
 
-    async def process(self, delivery_id: str, *, event_type: str | None = None) -> Verdict | None:
+    def process(self, delivery_id: str, *, event_type: str | None = None) -> Verdict | None:
         """Handle one delivery; None if it was unknown or already done (a duplicate)."""
         try:
-            event = await asyncio.to_thread(self._store.start_attempt, delivery_id)
+            event = self._write(StartAttempt(delivery_id))
             if event is None:
                 log.debug("[%s] already done or unknown: skipped", delivery_id)
                 return None
-            verdict = await self._run(event)
-            await self._record(event, verdict)
+            verdict = self._run(event)
+            self._record(event, verdict)
         except StoreUnavailableError as exc:
             delay_s = DEFAULT_STORE_RETRY_S * (1 + random.random())
             log.warning(
                 "[%s] event store unavailable (%s): again in %.1f s", delivery_id, exc, delay_s
             )
-            await self._enqueue(delivery_id, event_type or "", delay_s)
+            self._enqueue(delivery_id, event_type or "", delay_s)
             return Verdict("defer", "event store unavailable", delay_s)
         return verdict
 
-    async def _run(self, event: StoredEvent) -> Verdict:
+    def _write(self, write: WorkerWrite) -> StoredEvent | None:
+        """Through the process's group commit when there is one, else on its own."""
+        if self._writer is not None:
+            return self._writer.write(write)
+        return self._store.apply_worker_writes([write])[0]
+
+    def _run(self, event: StoredEvent) -> Verdict:
         try:
             envelope = parse_envelope(event.body)
         except InvalidEnvelopeError as exc:
@@ -120,6 +139,10 @@ class Processor:
             mirror=self._mirror,
             log=delivery_logger(logging.getLogger("workers.handlers"), event.delivery_id),
         )
+        return self._run_coroutine(self._handle(ctx, handlers))
+
+    async def _handle(self, ctx: HandlerContext, handlers: list[Handler]) -> Verdict:
+        """On the event loop: every handler in turn, within the time limit."""
         outcomes: list[str] = []
         try:
             async with asyncio.timeout(self._time_limit_s):
@@ -132,11 +155,11 @@ class Processor:
         except Exception as exc:
             verdict = classify(exc)
             if verdict.kind == "retry" and not isinstance(exc, ApiError | TimeoutError):
-                log.warning("[%s] handler raised", event.delivery_id, exc_info=True)
+                log.warning("[%s] handler raised", ctx.delivery_id, exc_info=True)
             return verdict
         return Verdict("processed", "; ".join(outcomes) or "processed")
 
-    async def _record(self, event: StoredEvent, verdict: Verdict) -> None:
+    def _record(self, event: StoredEvent, verdict: Verdict) -> None:
         delivery_id = event.delivery_id
         attempt = event.attempts + 1
         text = verdict.text[:MAX_TEXT]
@@ -144,27 +167,23 @@ class Processor:
             verdict = Verdict("dead", f"retries exhausted after {attempt} attempts: {text}")
             text = verdict.text[:MAX_TEXT]
         if verdict.kind == "processed":
-            await asyncio.to_thread(self._store.mark_processed, delivery_id, outcome=text)
+            self._write(Outcome(delivery_id, "processed", text))
             log.debug("[%s] processed: %s", delivery_id, text)
         elif verdict.kind == "dead":
-            await asyncio.to_thread(self._store.mark_dead, delivery_id, reason=text)
+            self._write(Outcome(delivery_id, "dead", text))
             log.warning("[%s] %s is dead: %s", delivery_id, event.event_type, text)
         elif verdict.kind == "retry":
             delay_s = self._policy.delay_s(attempt, retry_after_s=verdict.delay_s or None)
-            await asyncio.to_thread(
-                self._store.mark_failed, delivery_id, error=text, next_attempt_at=_after(delay_s)
-            )
+            self._write(Outcome(delivery_id, "failed", text, _after(delay_s)))
             log.info(
                 "[%s] attempt %d failed (%s): retry in %.1f s", delivery_id, attempt, text, delay_s
             )
-            await self._enqueue(delivery_id, event.event_type, delay_s)
+            self._enqueue(delivery_id, event.event_type, delay_s)
         else:
             delay_s = max(verdict.delay_s, 0.0)
-            await asyncio.to_thread(
-                self._store.mark_deferred, delivery_id, reason=text, next_attempt_at=_after(delay_s)
-            )
+            self._write(Outcome(delivery_id, "deferred", text, _after(delay_s)))
             log.debug("[%s] deferred %.1f s: %s", delivery_id, delay_s, text)
-            await self._enqueue(delivery_id, event.event_type, delay_s)
+            self._enqueue(delivery_id, event.event_type, delay_s)
 
 
 async def _call(handler: Handler, ctx: HandlerContext) -> str | None:

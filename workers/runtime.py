@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import dramatiq
 import redis.asyncio as aioredis
@@ -26,10 +27,12 @@ from workers.problems import ProblemBoard
 from workers.processing import Processor
 from workers.ratebudget import RateBudget
 from workers.retry import RetryPolicy
+from workers.storewriter import StoreWriter
 
 log = logging.getLogger(__name__)
 
 NO_KEY_PROBLEM = "no_api_key"
+T = TypeVar("T")
 
 
 def api_key_of(settings: Settings) -> ApiKey | None:
@@ -68,6 +71,7 @@ class WorkerRuntime:
             store = SQLiteMirrorStore(settings.sqlite_path(), synchronous="NORMAL")
             store.migrate()
         self.store = store
+        self.writer = StoreWriter(store)
         self._rng = rng or random.Random()
         self._processor: Processor | None = None
         self._redis: aioredis.Redis | None = None
@@ -75,6 +79,19 @@ class WorkerRuntime:
         self._lock: asyncio.Lock | None = None
         if self.api_key is None:
             log.warning("BILLOGET_API_KEY is not set: events are stored but not mirrored")
+
+    def process(self, delivery_id: str, *, event_type: str | None = None) -> None:
+        """Process one delivery, on a Dramatiq worker thread (the actor)."""
+        processor = self._processor or self.run_coroutine(self.processor())
+        processor.process(delivery_id, event_type=event_type)
+
+    def run_coroutine(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the worker's event loop (Dramatiq's AsyncIO middleware) and wait."""
+        thread = get_event_loop_thread()
+        if thread is None:
+            coro.close()
+            raise RuntimeError("the worker's event loop is not running (AsyncIO middleware)")
+        return thread.run_coroutine(coro)
 
     async def processor(self) -> Processor:
         """The processor, built on first use on the running loop."""
@@ -119,13 +136,15 @@ class WorkerRuntime:
                 rng=self._rng,
             ),
             enqueue=self.enqueue,
+            run_coroutine=self.run_coroutine,
             time_limit_s=s.worker_time_limit_s,
+            writer=self.writer,
         )
 
-    async def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:
+    def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:
         message = build_message(delivery_id, event_type)
         delay_ms = max(0, int(delay_s * 1000))
-        await asyncio.to_thread(self.broker.enqueue, message, delay=delay_ms or None)
+        self.broker.enqueue(message, delay=delay_ms or None)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -144,6 +163,7 @@ class WorkerRuntime:
                 thread.run_coroutine(self.aclose())
             except Exception:
                 log.warning("closing the worker's API client failed", exc_info=True)
+        self.writer.close()
         if self._owns_store:
             self.store.close()
 

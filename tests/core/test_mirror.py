@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +91,62 @@ def test_times_are_normalised_to_fixed_width_utc(value: object, expected: str | 
 def test_entity_ids_must_be_integers_or_strings(bad: object) -> None:
     with pytest.raises(ValueError):
         normalize_id(bad)  # type: ignore[arg-type]
+
+
+def test_the_worker_store_threads_take_turns_without_sqlites_busy_wait(tmp_path: Path) -> None:
+    # no busy timeout at all: two threads in BEGIN IMMEDIATE at once would fail ("locked")
+    store = SQLiteMirrorStore(tmp_path / "m.db", busy_timeout_ms=0)
+    store.migrate()
+    errors: list[BaseException] = []
+
+    def upserts(thread: int) -> None:
+        try:
+            for i in range(50):
+                store.upsert_entity(
+                    "customer",
+                    f"{thread}-{i}",
+                    data={"id": i},
+                    updated_at=T1,
+                    fetched_at=T3,
+                    delivery_id=None,
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upserts, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    store.close()
+    assert errors == []
+    reopened = SQLiteMirrorStore(tmp_path / "m.db")
+    assert len(reopened.list_entities("customer")) == 8 * 50
+    reopened.close()
+
+
+def test_the_worker_store_writes_on_one_connection_and_reads_on_each_threads_own(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteMirrorStore(tmp_path / "m.db")
+    store.migrate()
+    used: list[tuple[sqlite3.Connection, sqlite3.Connection]] = []
+
+    def write_then_read(n: int) -> None:
+        with store._write() as conn:
+            written_on = conn
+        store.upsert_entity(
+            "customer", n, data={"id": n}, updated_at=T1, fetched_at=T3, delivery_id=None
+        )
+        assert store.get_entity("customer", n) is not None
+        used.append((written_on, store._connect()))
+
+    threads = [threading.Thread(target=write_then_read, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    store.close()
+    writes, reads = {id(w) for w, _ in used}, {id(r) for _, r in used}
+    assert len(used) == 3 and len(writes) == 1 and len(reads) == 3
+    assert not reads & writes
