@@ -8,14 +8,20 @@ without touching its callers. Status moves ``received → queued → processed |
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+from core.errors import StoreUnavailableError
 
 if TYPE_CHECKING:
     from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Status(StrEnum):
@@ -35,7 +41,10 @@ def utcnow() -> str:
 
 
 def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    if utc.year >= 1000:  # isoformat is several times faster than strftime, same text
+        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # %Y does not zero-pad years before 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +180,64 @@ class EventStore(Protocol):
         ...
 
 
+class StagedBatch(Protocol):
+    """A group commit with its statements run and its ``COMMIT`` still to come."""
+
+    stored: list[bool]  # per delivery: True if stored, False if a duplicate (once committed)
+
+    def commit(self) -> None:
+        """Make it durable (blocking); rolls back and raises StoreUnavailableError on failure."""
+        ...
+
+    def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class StagesBatches(Protocol):
+    """Optional: a store that can split :meth:`EventStore.commit_batch` in two, so the caller
+    runs the statements where it likes (the receiver: on its event loop) and only the blocking
+    ``COMMIT`` on the store-writer thread. Other stores simply use ``commit_batch``."""
+
+    def stage_batch(
+        self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
+    ) -> StagedBatch | None:
+        """Begin a transaction and run ``commit_batch``'s statements without waiting for any
+        lock or disk; None if that cannot be done right now (use ``commit_batch``)."""
+        ...
+
+
 def open_store(settings: Settings) -> EventStore:
     """The store named by ``DATABASE_URL``, migrated."""
     from core.store_sqlite import SQLiteEventStore
 
     store = SQLiteEventStore(settings.sqlite_path())
-    store.migrate()
+    migrate_when_ready(store)
     return store
+
+
+DEFAULT_MIGRATE_TIMEOUT_S = 30.0
+
+
+def migrate_when_ready(
+    store: EventStore,
+    *,
+    timeout_s: float = DEFAULT_MIGRATE_TIMEOUT_S,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Migrate, waiting out a store that is busy or locked at start-up (another process is
+    writing, a backup holds a lock) with a warning per try; give up after ``timeout_s``."""
+    deadline, delay_s = clock() + timeout_s, 0.2
+    while True:
+        try:
+            store.migrate()
+            return
+        except StoreUnavailableError as exc:
+            if clock() + delay_s > deadline:
+                raise
+            log.warning("event store not ready at start-up (%s): again in %.1f s", exc, delay_s)
+            sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)
 
 
 # -- the workers' group commit (EventStore.apply_worker_writes) ------------------------------

@@ -1,8 +1,11 @@
 """SQLite implementation of :class:`core.store.EventStore` (through sqlite-utils).
 
 WAL mode, ``synchronous=FULL`` (a 2xx is only sent after the commit is on disk), a busy
-timeout, one connection per thread. ``insert_batch`` is the group commit: the receiver hands it
-every request that arrived within a millisecond or two and they share one transaction.
+timeout, one connection per thread. ``commit_batch`` is the group commit: the receiver hands it
+every request that arrived while the previous commit was on disk and they share one
+transaction. ``stage_batch`` splits it in two on a connection of its own that never waits for
+the lock: the statements run on the caller's thread, the ``COMMIT`` (the fsync) wherever the
+caller likes.
 """
 
 from __future__ import annotations
@@ -96,6 +99,28 @@ _SET_QUEUED = {
 }
 
 
+# The sweeper's query: ``received`` for longer than the grace, ``queued`` with no progress (nor
+# a retry pending) for the stale period, ``failed`` whose retry is overdue by it; oldest first.
+# One branch per status, each a range on the (status, updated_at) index (``MAX(updated_at, x) <
+# t`` is ``updated_at < t AND x < t``), so a sweep reads only the rows that are due instead of
+# every queued one.
+_DUE_BRANCH = (
+    "SELECT * FROM (SELECT delivery_id, event_type, updated_at FROM events WHERE {}"
+    " ORDER BY updated_at LIMIT ?)"
+)
+_DUE_FOR_RELAY = (
+    " UNION ALL ".join(
+        _DUE_BRANCH.format(where)
+        for where in (
+            "status = 'received' AND updated_at < ?",
+            "status = 'queued' AND updated_at < ? AND COALESCE(next_attempt_at, '') < ?",
+            "status = 'failed' AND COALESCE(next_attempt_at, updated_at) < ?",
+        )
+    )
+    + " ORDER BY updated_at LIMIT ?"
+)
+
+
 def _insert_deliveries(
     conn: sqlite3.Connection, deliveries: Sequence[NewDelivery], now: str
 ) -> list[bool]:
@@ -137,6 +162,32 @@ def _set_queued(conn: sqlite3.Connection, delivery_ids: Sequence[str], now: str)
         conn.execute(_SET_QUEUED[len(chunk)], (now, now, *chunk))
 
 
+class SQLiteStagedBatch:
+    """A group commit's open transaction (:meth:`SQLiteEventStore.stage_batch`)."""
+
+    __slots__ = ("_conn", "stored")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.stored: list[bool] = []
+
+    def commit(self) -> None:
+        """``COMMIT`` (blocking: the fsync); rolls back and raises StoreUnavailableError if it
+        fails."""
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.rollback()
+            raise StoreUnavailableError(f"event store write failed: {exc}") from exc
+
+    def rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                log.warning("rollback failed after %s", type(exc).__name__)
+
+
 class SQLiteEventStore:
     """The event store in one SQLite file."""
 
@@ -155,6 +206,7 @@ class SQLiteEventStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._staging: sqlite3.Connection | None = None  # see stage_batch
 
     def __repr__(self) -> str:
         return f"SQLiteEventStore({str(self.path)!r})"
@@ -163,20 +215,22 @@ class SQLiteEventStore:
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+        if conn is None:
+            conn = self._local.conn = self._open(self._busy_timeout_ms)
+        return conn
+
+    def _open(self, busy_timeout_ms: int) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=0
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open the event store: {exc}") from exc
-        self._local.conn = conn
         with self._all_lock:
             self._all.append(conn)
         return conn
@@ -245,6 +299,39 @@ class SQLiteEventStore:
                 _set_queued(conn, queued_ids, now)
         return stored
 
+    def stage_batch(
+        self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
+    ) -> SQLiteStagedBatch | None:
+        """:meth:`commit_batch` up to, not including, the ``COMMIT``: the statements (CPU work,
+        no disk wait) run here, the returned batch's :meth:`~SQLiteStagedBatch.commit` (the
+        fsync) may run on another thread. None, at once, when another writer holds the lock
+        (use :meth:`commit_batch`, which waits for it). One staged batch at a time: commit or
+        roll it back before staging the next."""
+        conn = self._staging
+        if conn is None:
+            conn = self._staging = self._open(busy_timeout_ms=0)  # never wait for the lock
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                return None
+            raise StoreUnavailableError(f"event store write failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"event store write failed: {exc}") from exc
+        staged = SQLiteStagedBatch(conn)
+        try:
+            now = utcnow()
+            staged.stored = _insert_deliveries(conn, deliveries, now)
+            if queued_ids:
+                _set_queued(conn, queued_ids, now)
+        except sqlite3.Error as exc:
+            staged.rollback()
+            raise StoreUnavailableError(f"event store write failed: {exc}") from exc
+        except BaseException:
+            staged.rollback()
+            raise
+        return staged
+
     def mark_queued(self, delivery_ids: Sequence[str]) -> None:
         if not delivery_ids:
             return
@@ -254,13 +341,10 @@ class SQLiteEventStore:
     def due_for_relay(
         self, *, received_grace_s: float, stale_after_s: float, limit: int
     ) -> list[RelayItem]:
+        stale = _ago(stale_after_s)
         rows = self._read(
-            "SELECT delivery_id, event_type FROM events"
-            " WHERE (status = 'received' AND updated_at < ?)"
-            "    OR (status = 'queued' AND MAX(updated_at, COALESCE(next_attempt_at, '')) < ?)"
-            "    OR (status = 'failed' AND COALESCE(next_attempt_at, updated_at) < ?)"
-            " ORDER BY updated_at LIMIT ?",
-            (_ago(received_grace_s), _ago(stale_after_s), _ago(stale_after_s), limit),
+            _DUE_FOR_RELAY,
+            (_ago(received_grace_s), limit, stale, stale, limit, stale, limit, limit),
         )
         return [RelayItem(r[0], r[1]) for r in rows]
 
@@ -420,6 +504,7 @@ class SQLiteEventStore:
             except sqlite3.Error:
                 log.warning("closing a store connection failed")
         self._local = threading.local()
+        self._staging = None
 
     # -- workers: group commit ---------------------------------------------------------------
 

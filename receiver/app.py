@@ -162,11 +162,9 @@ async def _batcher_ctx(
     )
     app[BATCHER_KEY] = batcher
     app[RELAY_KEY].mark_queued_via(batcher.mark_queued_later)  # no transaction of its own
-    task = asyncio.create_task(batcher.run(), name="group-commit")
     yield
-    batcher.close()
     try:
-        await task
+        await batcher.drain()
     finally:
         batcher.fail_pending()
 

@@ -1,15 +1,21 @@
-"""Group commit: the requests that arrive while one transaction runs share the next one.
+"""Group commit: the requests that arrive while one transaction commits share the next one.
 
-Handlers call :meth:`GroupCommitter.submit` and await their future. One task takes everything
-pending (up to ``max_batch``), commits it with ``store.insert_batch`` on the single store-writer
-thread, and resolves each future with stored/duplicate. There is no timer: under light load a
-delivery commits at once, under heavy load batches grow by themselves. When more than
-``max_pending`` deliveries wait, new ones are answered 503 instead of queueing without bound.
+Handlers call :meth:`GroupCommitter.submit` and await their future. When no commit is under
+way, the committer takes everything pending (up to ``max_batch``) and, if the store can stage
+(:class:`~core.store.StagesBatches`, SQLite), runs the batch's statements right there on the
+event loop (C work, a fraction of a millisecond) and hands only the ``COMMIT`` (the fsync,
+which releases the GIL) to the single store-writer thread; otherwise (the write lock is taken,
+or another store) the whole ``commit_batch`` runs on that thread. The writer thread schedules
+one loop callback that resolves every future of the batch and starts the next batch. There is
+no timer and no task: under light load a delivery commits at once, under heavy load batches
+grow by themselves while the previous one is on disk. When more than ``max_pending``
+deliveries wait, new ones are answered 503 instead of queueing without bound.
 
 The relay hands over the ids it put on the broker (:meth:`GroupCommitter.mark_queued_later`);
-the next transaction marks them ``queued`` along with its inserts, so marking costs no
-transaction (and no fsync) of its own. Until then they stay ``received``: at worst the sweeper
-sends them once more, which at-least-once delivery allows.
+the next batch marks them ``queued`` along with its inserts, so marking costs no transaction
+(and no fsync) of its own; when no delivery arrives within ``marks_delay_s`` they are committed
+alone. Until then they stay ``received``: at worst the sweeper sends them once more, which
+at-least-once delivery allows.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from functools import partial
 
 from core.errors import StoreUnavailableError
-from core.store import EventStore, NewDelivery
+from core.store import EventStore, NewDelivery, StagedBatch, StagesBatches
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 500
 DEFAULT_MAX_PENDING = 5000
+# relay marks wait this long for a batch of deliveries to ride along with (well under the
+# sweeper's RELAY_RECEIVED_GRACE_S)
+DEFAULT_MARKS_DELAY_S = 0.25
 
 OnCommitted = Callable[[Sequence[NewDelivery]], None]
 
@@ -45,7 +53,8 @@ _Pending = tuple[NewDelivery, "asyncio.Future[bool]"]
 
 
 class GroupCommitter:
-    """Collects deliveries and commits them in shared transactions."""
+    """Collects deliveries and commits them in shared transactions (on the event loop's
+    thread, except for the blocking commit itself)."""
 
     def __init__(
         self,
@@ -55,15 +64,21 @@ class GroupCommitter:
         on_committed: OnCommitted,
         max_batch: int = DEFAULT_MAX_BATCH,
         max_pending: int = DEFAULT_MAX_PENDING,
+        marks_delay_s: float = DEFAULT_MARKS_DELAY_S,
     ) -> None:
         self._store = store
+        self._stager = store if isinstance(store, StagesBatches) else None
         self._executor = executor
         self._on_committed = on_committed
         self._max_batch = max_batch
         self._max_pending = max_pending
+        self._marks_delay_s = marks_delay_s
+        self._loop = asyncio.get_running_loop()
         self._pending: list[_Pending] = []
         self._marks: list[str] = []
-        self._wakeup = asyncio.Event()
+        self._marks_timer: asyncio.TimerHandle | None = None
+        self._busy = False  # a batch is being committed (or about to start)
+        self._idle: asyncio.Future[None] | None = None
         self._closing = False
 
     async def submit(self, delivery: NewDelivery) -> bool:
@@ -72,62 +87,126 @@ class GroupCommitter:
             raise ShuttingDownError("the receiver is shutting down")
         if len(self._pending) >= self._max_pending:
             raise OverloadedError("too many deliveries are waiting for the event store")
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future = self._loop.create_future()
         self._pending.append((delivery, future))
-        self._wakeup.set()
+        if not self._busy:
+            # start on the next loop iteration: the requests parsed in this one join the batch
+            self._busy = True
+            self._loop.call_soon(self._next)
         return await future
 
     def mark_queued_later(self, delivery_ids: Sequence[str]) -> bool:
-        """Mark these ids ``queued`` in the next transaction; False once closing (the caller
-        then writes them itself)."""
+        """Mark these ids ``queued`` with the next batch; False once closing (the caller then
+        writes them itself)."""
         if self._closing:
             return False
         self._marks.extend(delivery_ids)
-        self._wakeup.set()
+        if not self._busy and self._marks_timer is None:
+            self._marks_timer = self._loop.call_later(self._marks_delay_s, self._flush_marks)
         return True
 
-    async def run(self) -> None:
-        """Commit batches until :meth:`close` and nothing is pending."""
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending or self._marks:
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-                marks, self._marks = self._marks, []
-                await self._commit(batch, marks)
-            if self._closing:
-                return
+    async def drain(self) -> None:
+        """Refuse new deliveries, commit the pending ones and the marks, then return."""
+        self.close()
+        if self._busy:
+            self._idle = self._loop.create_future()
+            await self._idle
+        elif self._pending or self._marks:
+            self._busy = True
+            self._idle = self._loop.create_future()
+            self._next()
+            await self._idle
+
+    def close(self) -> None:
+        """Refuse new deliveries (and marks); pending ones are still committed."""
+        self._closing = True
 
     def fail_pending(self) -> None:
-        """Answer 503 to whatever is still waiting (the committer task is gone)."""
+        """Answer 503 to whatever is still waiting (shutdown did not finish in time)."""
         pending, self._pending = self._pending, []
         _fail(pending)
 
-    def close(self) -> None:
-        """Refuse new deliveries; :meth:`run` returns once the pending ones are committed."""
-        self._closing = True
-        self._wakeup.set()
+    # -- on the event loop ---------------------------------------------------------------------
 
-    async def _commit(self, batch: list[_Pending], marks: list[str]) -> None:
+    def _flush_marks(self) -> None:
+        self._marks_timer = None
+        if not self._busy and self._marks:
+            self._busy = True
+            self._next(with_marks_only=True)
+
+    def _next(self, *, with_marks_only: bool = False) -> None:
+        """Start committing the next batch; called with ``_busy`` set, clears it when idle."""
+        if not self._pending and not (self._marks and (with_marks_only or self._closing)):
+            self._busy = False
+            if self._marks and self._marks_timer is None:
+                self._marks_timer = self._loop.call_later(self._marks_delay_s, self._flush_marks)
+            if self._idle is not None and not self._idle.done():
+                self._idle.set_result(None)
+            return
+        batch = self._pending[: self._max_batch]
+        del self._pending[: self._max_batch]
+        marks, self._marks = self._marks, []
+        if self._marks_timer is not None:
+            self._marks_timer.cancel()
+            self._marks_timer = None
         deliveries = [d for d, _ in batch]
-        loop = asyncio.get_running_loop()
-        commit = partial(self._store.commit_batch, deliveries, queued_ids=marks)
+        staged: StagedBatch | None = None
+        if self._stager is not None:
+            try:
+                staged = self._stager.stage_batch(deliveries, queued_ids=marks)
+            except Exception as exc:
+                self._done(batch, marks, None, exc)
+                return
         try:
-            stored = await loop.run_in_executor(self._executor, commit)
-        except StoreUnavailableError as exc:
-            log.error("commit of %d deliveries failed: %s", len(batch), exc.message)
+            self._executor.submit(self._commit_on_writer, staged, batch, marks)
+        except RuntimeError as exc:  # the executor is shut down
+            if staged is not None:
+                staged.rollback()
+            self._done(batch, marks, None, exc)
+
+    def _done(
+        self,
+        batch: list[_Pending],
+        marks: list[str],
+        stored: list[bool] | None,
+        error: BaseException | None,
+    ) -> None:
+        if stored is None:
+            if isinstance(error, StoreUnavailableError):
+                log.error("commit of %d deliveries failed: %s", len(batch), error.message)
+            else:
+                log.error("commit of %d deliveries failed unexpectedly", len(batch), exc_info=error)
             _fail(batch, marks)
-            return
-        except Exception:
-            log.exception("commit of %d deliveries failed unexpectedly", len(batch))
-            _fail(batch, marks)
-            return
-        log.debug("committed %d deliveries (%d new)", len(batch), sum(stored))
-        for (_, future), is_new in zip(batch, stored, strict=True):
-            if not future.done():
-                future.set_result(is_new)
-        self._on_committed([d for d, is_new in zip(deliveries, stored, strict=True) if is_new])
+        else:
+            new: list[NewDelivery] = []
+            for (delivery, future), is_new in zip(batch, stored, strict=True):
+                if not future.done():
+                    future.set_result(is_new)
+                if is_new:
+                    new.append(delivery)
+            if new:
+                self._on_committed(new)
+        self._next()
+
+    # -- on the store-writer thread ------------------------------------------------------------
+
+    def _commit_on_writer(
+        self, staged: StagedBatch | None, batch: list[_Pending], marks: list[str]
+    ) -> None:
+        stored: list[bool] | None = None
+        error: BaseException | None = None
+        try:
+            if staged is None:
+                stored = self._store.commit_batch([d for d, _ in batch], queued_ids=marks)
+            else:
+                staged.commit()
+                stored = staged.stored
+        except Exception as exc:
+            error = exc
+        try:
+            self._loop.call_soon_threadsafe(self._done, batch, marks, stored, error)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            log.warning("commit of %d deliveries finished after the event loop closed", len(batch))
 
 
 def _fail(batch: Sequence[_Pending], marks: Sequence[str] = ()) -> None:

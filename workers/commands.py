@@ -31,11 +31,14 @@ STOP_TIMEOUT_MS = 30_000
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "worker",
-        help="process stored webhook events (Dramatiq worker)",
+        help="Process stored webhook events (Dramatiq worker).",
         description="Process stored Billoget events: route to handlers, mirror, retry.",
     )
     parser.add_argument(
-        "--threads", type=int, default=None, help="events handled at once (WORKER_THREADS, 8)"
+        "--threads",
+        type=int,
+        default=None,
+        help="Events handled at once (default: WORKER_THREADS, 8).",
     )
     parser.set_defaults(func=run)
 

@@ -19,6 +19,7 @@ from core.billoget_api import ApiKey, BillogetClient, check_api_config
 from core.mirror import SQLiteMirrorStore
 from core.queue import build_message
 from core.settings import Settings
+from core.store import migrate_when_ready
 from workers.api import BudgetedApi
 from workers.coalesce import EntityLock
 from workers.handlers.mirror import MirrorHandlers
@@ -69,7 +70,7 @@ class WorkerRuntime:
         self._owns_store = store is None
         if store is None:
             store = SQLiteMirrorStore(settings.sqlite_path(), synchronous="NORMAL")
-            store.migrate()
+            migrate_when_ready(store)
         self.store = store
         self.writer = StoreWriter(store)
         self._rng = rng or random.Random()

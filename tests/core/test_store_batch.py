@@ -72,3 +72,38 @@ def test_commit_batch_records_a_selfcheck_delivery_as_processed(store: SQLiteEve
     store.commit_batch([replace(_delivery(1), selfcheck_nonce="nonce_1")])
     event = store.find_selfcheck("nonce_1")
     assert event is not None and event.status is Status.PROCESSED
+
+
+def test_stage_batch_then_commit_stores_like_commit_batch(store: SQLiteEventStore) -> None:
+    store.commit_batch([_delivery(1), _delivery(2)])
+    staged = store.stage_batch(
+        [_delivery(2), _delivery(3), _delivery(3)], queued_ids=["dlv_batch_0001"]
+    )
+    assert staged is not None
+    assert staged.stored == [False, True, False]
+    staged.commit()
+    assert store.get("dlv_batch_0003") is not None
+    assert store.counts()[Status.QUEUED] == 1
+
+
+def test_a_rolled_back_staged_batch_stores_nothing(store: SQLiteEventStore) -> None:
+    staged = store.stage_batch([_delivery(1)])
+    assert staged is not None
+    staged.rollback()
+    assert store.get("dlv_batch_0001") is None
+    assert store.commit_batch([_delivery(1)]) == [True]
+
+
+def test_stage_batch_does_not_wait_for_a_lock_another_writer_holds(
+    store: SQLiteEventStore,
+) -> None:
+    other = SQLiteEventStore(store.path)
+    try:
+        with other._write():
+            assert store.stage_batch([_delivery(1)]) is None
+        staged = store.stage_batch([_delivery(1)])
+        assert staged is not None
+        staged.commit()
+        assert store.get("dlv_batch_0001") is not None
+    finally:
+        other.close()
