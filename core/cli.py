@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from core.console import err
 from core.errors import ConfigError
 
 COMMAND_MODULES = (
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except ConfigError as exc:
-        print(f"billoget-hooks: configuration error: {exc.message}", file=sys.stderr)
+        err(f"billoget-hooks: configuration error: {exc.message}")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from typing import Any
 
+from core.console import err, out
 from core.errors import ConfigError, StoreUnavailableError
 from core.logging_setup import configure_logging
 from core.settings import Settings, load_settings
@@ -80,9 +80,9 @@ def selfcheck_command(args: argparse.Namespace) -> int:
         finally:
             store.close()
     if args.json:
-        print(report.to_json())
+        out(report.to_json())
     else:
-        print("\n".join(report.lines()))
+        out("\n".join(report.lines()))
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -206,12 +206,12 @@ def events_list(args: argparse.Namespace) -> int:
         store.close()
     if args.json:
         for event in events:
-            print(json.dumps(_event_dict(event)))
+            out(json.dumps(_event_dict(event)))
         return EXIT_OK
     if not events:
-        print("no events match")
+        out("no events match")
         return EXIT_OK
-    print(format_table(events))
+    out(format_table(events))
     return EXIT_OK
 
 
@@ -223,18 +223,18 @@ def events_show(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if event is None:
-        print(f"billoget-hooks: no event with delivery id {args.delivery_id!r}", file=sys.stderr)
+        err(f"billoget-hooks: no event with delivery id {args.delivery_id!r}")
         return EXIT_FAILED
     data = _event_dict(event, with_body=True)
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        out(json.dumps(data, ensure_ascii=False))
         return EXIT_OK
     body = data.pop("body")
     width = max(len(k) for k in data)
     for name, value in data.items():
-        print(f"{name.ljust(width)}  {'' if value is None else value}")
-    print("body:")
-    print(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else body)
+        out(f"{name.ljust(width)}  {'' if value is None else value}")
+    out("body:")
+    out(json.dumps(body, indent=2, ensure_ascii=False) if not isinstance(body, str) else body)
     return EXIT_OK
 
 
@@ -242,10 +242,10 @@ def events_replay(args: argparse.Namespace) -> int:
     from core import replay as rp
 
     if bool(args.delivery_ids) == bool(args.status):
-        print("billoget-hooks: give delivery ids or --status (not both)", file=sys.stderr)
+        err("billoget-hooks: give delivery ids or --status (not both)")
         return EXIT_FAILED
     if args.since and not args.status:
-        print("billoget-hooks: --since goes with --status", file=sys.stderr)
+        err("billoget-hooks: --since goes with --status")
         return EXIT_FAILED
     settings = load_settings()
     store = _open_store(settings, must_exist=True)
@@ -253,19 +253,17 @@ def events_replay(args: argparse.Namespace) -> int:
         if args.delivery_ids:
             events, unknown = rp.find_events(store, args.delivery_ids)
             if unknown:
-                print(
-                    f"billoget-hooks: unknown delivery id(s): {', '.join(unknown)}", file=sys.stderr
-                )
+                err(f"billoget-hooks: unknown delivery id(s): {', '.join(unknown)}")
                 return EXIT_FAILED
         else:
             since = rp.parse_since(args.since) if args.since else None
             events = rp.select_events(store, status=Status(args.status), since=since)
         checks = [e for e in events if e.selfcheck_nonce is not None]
         if checks:  # a self-check round trip is a record, never work for the handlers
-            print(f"skipping {len(checks)} self-check delivery(ies): they are never processed")
+            out(f"skipping {len(checks)} self-check delivery(ies): they are never processed")
             events = [e for e in events if e.selfcheck_nonce is None]
         if not events:
-            print("nothing to replay")
+            out("nothing to replay")
             return EXIT_OK
         return _replay(store, events, settings=settings)
     finally:
@@ -277,7 +275,7 @@ def _replay(store: EventStore, events: list[StoredEvent], *, settings: Settings)
 
     def progress(done: int, total: int) -> None:
         if total >= REPLAY_PROGRESS_FROM:
-            print(f"  {done}/{total} requeued", flush=True)
+            out(f"  {done}/{total} requeued")
 
     broker = rp.build_broker(settings.redis_url)
     try:
@@ -285,10 +283,10 @@ def _replay(store: EventStore, events: list[StoredEvent], *, settings: Settings)
     finally:
         broker.close()
         broker.client.close()
-    print(f"replayed {result.requeued} event(s); {result.enqueued} on the queue now")
+    out(f"replayed {result.requeued} event(s); {result.enqueued} on the queue now")
     if result.broker_error:
         left = result.requeued - result.enqueued
-        print(
+        out(
             f"Redis did not take {left} event(s) ({result.broker_error}): they stay 'received' "
             "and the receiver's sweeper relays them once Redis answers"
         )

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
+from core.console import out
 from core.devstack_demo import (
     AdminError,
     Credentials,
@@ -85,10 +86,6 @@ def register_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def say(text: str) -> None:
-    print(text, flush=True)
-
-
 def shown(path: Path) -> str:
     """``path`` relative to the working directory when inside it, else absolute."""
     try:
@@ -148,7 +145,7 @@ class DevStack:
 
     async def _start(self, child: Child) -> Child:
         self.children.append(child)
-        return await child.start(say)
+        return await child.start(out)
 
     async def _wait_http(self, child: Child, url: str, *, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -167,7 +164,7 @@ class DevStack:
 
     async def _redis(self) -> str:
         if self.plan.redis_url:
-            say(f"==> using Redis at {self.plan.redis_url} (REDIS_URL)")
+            out(f"==> using Redis at {self.plan.redis_url} (REDIS_URL)")
             return self.plan.redis_url
         port = pick_port(None)
         child = await self._start(
@@ -175,7 +172,7 @@ class DevStack:
         )
         url = f"redis://127.0.0.1:{port}/0"
         await self._wait_redis(child, port)
-        say(f"==> embedded Redis on {url}")
+        out(f"==> embedded Redis on {url}")
         return url
 
     async def _wait_redis(self, child: Child, port: int) -> None:
@@ -203,7 +200,7 @@ class DevStack:
         creds = dev_credentials(read_env_file(self.plan.env_file))
         async with aiohttp.ClientSession() as session:
             await create_dev_key(session, base, creds, webhook_url=self.plan.receiver_url)
-        say(f"==> emulator on {base} with a test key delivering to {self.plan.receiver_url}")
+        out(f"==> emulator on {base} with a test key delivering to {self.plan.receiver_url}")
         return base, creds
 
     # -- settings --------------------------------------------------------------------------
@@ -240,7 +237,7 @@ class DevStack:
     # -- steps -----------------------------------------------------------------------------
 
     async def _selfcheck(self, settings: Settings, store: EventStore) -> SelfCheckReport:
-        say("==> self-check")
+        out("==> self-check")
         report = await run_selfcheck(settings, store=store, wait_s=self.args.wait)
         scope = report.check(WEBHOOKS_SCOPE)
         if scope is not None and scope.detail.get("throttled"):
@@ -248,11 +245,11 @@ class DevStack:
             await asyncio.sleep(float(scope.detail.get("retry_after_s", 6)) + 0.5)
             report = await run_selfcheck(settings, store=store, wait_s=self.args.wait)
         for line in report.lines():
-            say(f"    {line}")
+            out(f"    {line}")
         return report
 
     async def _demo(self, emulator: str, creds: Credentials, store: EventStore) -> bool:
-        say("==> demo: seeding the emulator, triggering changes, sending two webhooks directly")
+        out("==> demo: seeding the emulator, triggering changes, sending two webhooks directly")
         secret = WebhookSecret.parse(creds.webhook_secret)
         async with aiohttp.ClientSession() as session:
             ids = await send_demo(
@@ -264,7 +261,7 @@ class DevStack:
             counts[status] = counts.get(status, 0) + 1
         shown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         ok = counts.get("processed", 0) == len(ids)
-        say(f"==> demo: {len(ids)} events: {shown}" + ("" if ok else " (see the worker's log)"))
+        out(f"==> demo: {len(ids)} events: {shown}" + ("" if ok else " (see the worker's log)"))
         return ok
 
     async def up(self) -> bool:
@@ -287,7 +284,7 @@ class DevStack:
         )
         base = f"http://127.0.0.1:{self.plan.receiver_port}"
         await self._wait_http(receiver, f"{base}/readyz", timeout_s=DEFAULT_START_TIMEOUT_S)
-        say(f"==> receiver ready on {base}")
+        out(f"==> receiver ready on {base}")
         store = await asyncio.to_thread(open_store, settings)
         try:
             report = await self._selfcheck(settings, store)
@@ -325,7 +322,7 @@ class DevStack:
             "    Ctrl-C stops everything.",
         ]
         for line in lines:
-            say(line)
+            out(line)
 
     async def first_exit(self) -> Child:
         """The first child to exit on its own."""
@@ -340,7 +337,7 @@ class DevStack:
     async def down(self) -> None:
         for child in reversed(self.children):
             if child.running:
-                say(f"==> stopping {child.name}")
+                out(f"==> stopping {child.name}")
             await child.stop()
 
 
@@ -364,10 +361,10 @@ async def run_async(args: argparse.Namespace, environ: Mapping[str, str]) -> int
         try:
             all_ok = up.result()
         except (RuntimeError, AdminError, ConfigError, aiohttp.ClientError) as exc:
-            say(f"!! could not bring the stack up: {exc}")
+            out(f"!! could not bring the stack up: {exc}")
             return EXIT_FAILED
         except Exception as exc:  # say it in one line, then still stop every child
-            say(f"!! could not bring the stack up: {type(exc).__name__}: {exc}")
+            out(f"!! could not bring the stack up: {type(exc).__name__}: {exc}")
             return EXIT_FAILED
         if args.exit_after_check:
             return EXIT_OK if all_ok else EXIT_FAILED
@@ -375,7 +372,7 @@ async def run_async(args: argparse.Namespace, environ: Mapping[str, str]) -> int
         await asyncio.wait({exited, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if exited.done():
             child = exited.result()
-            say(
+            out(
                 f"!! {child.name} exited with code {child.proc and child.proc.returncode}: stopping"
             )
             code = EXIT_FAILED

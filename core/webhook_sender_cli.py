@@ -11,11 +11,11 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.console import err, out
 from core.errors import BillogetHooksError, ConfigError
 from core.events import KNOWN_EVENTS
 from core.samples import sample_data
@@ -114,10 +114,10 @@ def _short(text: str) -> str:
 
 
 def print_single(url: str, sent: Prepared, summary: Summary, fault: Fault) -> None:
-    print(f"→ POST {url}")
+    out(f"→ POST {url}")
     for name, value in sent.headers.items():
-        print(f"  {name}: {value}")
-    print(f"  {_short(sent.body.decode('utf-8', errors='replace'))}")
+        out(f"  {name}: {value}")
+    out(f"  {_short(sent.body.decode('utf-8', errors='replace'))}")
     for answer in summary.answers:
         print_answer(answer, fault)
 
@@ -125,14 +125,14 @@ def print_single(url: str, sent: Prepared, summary: Summary, fault: Fault) -> No
 def print_answer(answer: Answer, fault: Fault) -> None:
     verdict = "as expected" if is_expected(answer, fault) else "NOT as expected"
     if answer.status is None:
-        print(f"← no answer after {answer.latency_ms:.0f} ms: {answer.error}")
+        out(f"← no answer after {answer.latency_ms:.0f} ms: {answer.error}")
         return
-    print(f"← {answer.status} in {answer.latency_ms:.1f} ms ({verdict}): {_short(answer.text)}")
+    out(f"← {answer.status} in {answer.latency_ms:.1f} ms ({verdict}): {_short(answer.text)}")
 
 
 def print_summary(summary: Summary) -> None:
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.status_counts.items()))
-    print(
+    out(
         f"sent {len(summary.answers)} in {summary.elapsed_s:.2f} s: "
         f"{summary.rate_per_s:.1f} req/s, p50 {summary.percentile_ms(50):.1f} ms, "
         f"p99 {summary.percentile_ms(99):.1f} ms; statuses {counts}"
@@ -165,7 +165,7 @@ async def send_direct(args: argparse.Namespace) -> int:
     if args.count == 1:
         print_single(args.url, prepared[0], summary, fault)
     else:
-        print(f"→ POST {args.url}: {args.count} x {args.event}, concurrency {args.concurrency}")
+        out(f"→ POST {args.url}: {args.count} x {args.event}, concurrency {args.concurrency}")
         for answer in summary.answers:
             if not is_expected(answer, fault):
                 print_answer(answer, fault)
@@ -186,34 +186,34 @@ async def send_via_api(args: argparse.Namespace) -> int:
     key = ApiKey.parse(args.api_key or os.environ.get("BILLOGET_API_KEY", ""))
     api_url = args.api_url or os.environ.get("BILLOGET_API_URL") or DEFAULT_API_URL
     data = load_data(args)
-    print(f"→ POST {api_url.rstrip('/')}/api/public/webhooks/test (key {key.prefix}…)")
-    print(f"  {_short(json.dumps({'event': args.event, 'data': data}, ensure_ascii=False))}")
+    out(f"→ POST {api_url.rstrip('/')}/api/public/webhooks/test (key {key.prefix}…)")
+    out(f"  {_short(json.dumps({'event': args.event, 'data': data}, ensure_ascii=False))}")
     try:
         async with BillogetClient(base_url=api_url, api_key=key, timeout_s=args.timeout) as client:
             result = await client.webhook_test(event=args.event, data=data)
     except (ApiConnectionError, ApiTimeoutError) as exc:
-        print(f"← no answer: {exc.message}")
+        out(f"← no answer: {exc.message}")
         return EXIT_UNREACHABLE
     except ApiError as exc:
-        print(f"← {exc.status} {exc.code}: {exc.message}")
+        out(f"← {exc.status} {exc.code}: {exc.message}")
         return EXIT_UNEXPECTED
-    print(f"← 200: {result.message} (at {result.timestamp})")
-    print("  Billoget now delivers the event to the key's webhook URL; watch the receiver's log.")
+    out(f"← 200: {result.message} (at {result.timestamp})")
+    out("  Billoget now delivers the event to the key's webhook URL; watch the receiver's log.")
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.count < 1 or args.concurrency < 1:
-        print("send_test_webhook: --count and --concurrency must be at least 1", file=sys.stderr)
+        err("send_test_webhook: --count and --concurrency must be at least 1")
         return EXIT_USAGE
     try:
         return asyncio.run(send_via_api(args) if args.via_api else send_direct(args))
     except ConfigError as exc:
-        print(f"send_test_webhook: {exc.message}", file=sys.stderr)
+        err(f"send_test_webhook: {exc.message}")
         return EXIT_USAGE
     except BillogetHooksError as exc:
-        print(f"send_test_webhook: {exc.message}", file=sys.stderr)
+        err(f"send_test_webhook: {exc.message}")
         return EXIT_UNEXPECTED
     except KeyboardInterrupt:
         return 130

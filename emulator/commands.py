@@ -59,6 +59,13 @@ def banner(key: ApiKey, base_url: str) -> str:
     )
 
 
+def _show(text: str) -> None:
+    """Console output for the person who started the emulator (it imports nothing of ours
+    but core.signing, so not core.console)."""
+    sys.stdout.write(f"{text}\n")
+    sys.stdout.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     config = EmulatorConfig(
         host=args.host,
@@ -73,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
     base_url = f"http://{config.host}:{config.port}"
     if DEMO_KEY in app:
         # Printing the key and secret is the point of --seed; they never go through logging.
-        print(banner(app[DEMO_KEY], base_url), flush=True)
-    print(f"Billoget emulator listening on {base_url} (Ctrl+C to stop)", flush=True)
+        _show(banner(app[DEMO_KEY], base_url))
+    _show(f"Billoget emulator listening on {base_url} (Ctrl+C to stop)")
     web.run_app(app, host=config.host, port=config.port, print=None)
     return 0
 
