@@ -46,6 +46,20 @@ class InvalidEnvelopeError(ClientError):
     code = "invalid_payload"
 
 
+class UnreadableBodyError(ClientError):
+    """The body's transfer or content encoding is broken."""
+
+    status = 400
+    code = "invalid_body"
+
+
+class DeliveryIdMismatchError(ClientError):
+    """``webhook-id`` is not the envelope's ``metadata.delivery_id``."""
+
+    status = 400
+    code = "delivery_id_mismatch"
+
+
 class PayloadTooLargeError(ClientError):
     status = 413
     code = "payload_too_large"
@@ -54,6 +68,15 @@ class PayloadTooLargeError(ClientError):
 class ForbiddenError(ClientError):
     status = 403
     code = "forbidden"
+
+
+class UnauthorizedAdminError(ForbiddenError):
+    status = 401
+    code = "unauthorized"
+
+
+class SenderNotAllowedError(ForbiddenError):
+    code = "ip_not_allowed"
 
 
 class NotFoundError(ClientError):
@@ -66,6 +89,16 @@ class StoreUnavailableError(BillogetHooksError):
 
     status = 503
     code = "store_unavailable"
+
+
+class OverloadedError(StoreUnavailableError):
+    """Too many deliveries are waiting for the store: the sender should retry (503)."""
+
+    code = "overloaded"
+
+
+class ShuttingDownError(StoreUnavailableError):
+    code = "shutting_down"
 
 
 class PermanentError(BillogetHooksError):

@@ -32,6 +32,9 @@ DEFAULT_WORKER_RETRY_CAP_S = 3600.0
 DEFAULT_WORKER_TIME_LIMIT_S = 120.0
 DEFAULT_WORKER_FETCH_LOCK_S = 10.0
 DEFAULT_WORKER_PROBLEM_TTL_S = 300.0
+DEFAULT_RELAY_SWEEP_INTERVAL_S = 5.0
+DEFAULT_RELAY_RECEIVED_GRACE_S = 10.0
+DEFAULT_RELAY_STALE_AFTER_S = 300.0
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -143,13 +146,17 @@ class Settings(BaseSettings):
         None, description="Bearer token for admin routes; without it they answer loopback only."
     )
     relay_sweep_interval_s: float = Field(
-        5.0, gt=0, description="How often the receiver sweeps for events Redis does not have."
+        DEFAULT_RELAY_SWEEP_INTERVAL_S,
+        gt=0,
+        description="How often the receiver sweeps for events Redis does not have.",
     )
     relay_received_grace_s: float = Field(
-        10.0, ge=0, description="A `received` row older than this is re-sent by the sweeper."
+        DEFAULT_RELAY_RECEIVED_GRACE_S,
+        ge=0,
+        description="A `received` row older than this is re-sent by the sweeper.",
     )
     relay_stale_after_s: float = Field(
-        300.0,
+        DEFAULT_RELAY_STALE_AFTER_S,
         gt=0,
         description="A `queued`/`failed` row with no progress for this long is re-sent "
         "(Redis lost it: flushed, restarted without persistence).",

@@ -24,10 +24,8 @@ from core import sqlite_reads as reads
 from core import sqlite_selfcheck as selfcheck
 from core import sqlite_worker_writes as worker
 from core.migrations import MIGRATIONS
-from core.sqlite_batch import SELFCHECK_OUTCOME, SQLiteStagedBatch
-from core.sqlite_connections import DEFAULT_BUSY_TIMEOUT_MS, SQLiteConnections
-from core.sqlite_reads import DUE_FOR_RELAY as _DUE_FOR_RELAY  # noqa: F401  (tests read it)
-from core.sqlite_selfcheck import SELFCHECK_RESULTS_KEPT
+from core.sqlite_batch import SQLiteStagedBatch
+from core.sqlite_connections import SQLiteConnections
 from core.store import (
     NewDelivery,
     RelayItem,
@@ -37,14 +35,6 @@ from core.store import (
     format_time,
     utcnow,
 )
-
-__all__ = [
-    "DEFAULT_BUSY_TIMEOUT_MS",
-    "SELFCHECK_OUTCOME",
-    "SELFCHECK_RESULTS_KEPT",
-    "SQLiteEventStore",
-    "SQLiteStagedBatch",
-]
 
 log = logging.getLogger(__name__)
 

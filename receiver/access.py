@@ -17,22 +17,13 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from core.errors import ForbiddenError
+from core.errors import ForbiddenError, SenderNotAllowedError, UnauthorizedAdminError
 from core.settings import IPNetwork, Settings
 
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/admin/"
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class UnauthorizedAdminError(ForbiddenError):
-    status = 401
-    code = "unauthorized"
-
-
-class SenderNotAllowedError(ForbiddenError):
-    code = "ip_not_allowed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,9 +58,6 @@ def create_app(
     store: EventStore | None = None,
     broker: dramatiq.Broker | None = None,
     clock: Callable[[], float] = time.time,
-    sweep_interval_s: float | None = None,
-    received_grace_s: float | None = None,
-    stale_after_s: float | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
     max_pending: int = DEFAULT_MAX_PENDING,
 ) -> web.Application:
@@ -86,9 +83,9 @@ def create_app(
     add_admin_routes(app)
     sweep = partial(
         sweep_forever,
-        interval_s=_given_or(sweep_interval_s, settings.relay_sweep_interval_s),
-        received_grace_s=_given_or(received_grace_s, settings.relay_received_grace_s),
-        stale_after_s=_given_or(stale_after_s, settings.relay_stale_after_s),
+        interval_s=settings.relay_sweep_interval_s,
+        received_grace_s=settings.relay_received_grace_s,
+        stale_after_s=settings.relay_stale_after_s,
     )
     app.cleanup_ctx.extend(
         [
@@ -101,10 +98,6 @@ def create_app(
         ]
     )
     return app
-
-
-def _given_or(value: float | None, default: float) -> float:
-    return default if value is None else value
 
 
 async def _store_ctx(app: web.Application, *, given: EventStore | None) -> AsyncIterator[None]:

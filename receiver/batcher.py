@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
-from core.errors import StoreUnavailableError
+from core.errors import OverloadedError, ShuttingDownError, StoreUnavailableError
 from core.store import EventStore, NewDelivery, StagedBatch, StagesBatches
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,6 @@ DEFAULT_MAX_PENDING = 5000
 DEFAULT_MARKS_DELAY_S = 0.25
 
 OnCommitted = Callable[[Sequence[NewDelivery]], None]
-
-
-class OverloadedError(StoreUnavailableError):
-    """Too many deliveries are waiting for the store: the sender should retry (503)."""
-
-    code = "overloaded"
-
-
-class ShuttingDownError(StoreUnavailableError):
-    code = "shutting_down"
 
 
 _Pending = tuple[NewDelivery, "asyncio.Future[bool]"]

@@ -1,9 +1,9 @@
 """``GET /healthz`` (the process is alive) and ``GET /readyz`` (it can do its job).
 
 Readiness is a small registry of named checks, each an async function of the app returning a
-:class:`CheckResult`. Adding one is one line, e.g. a later self-check result::
+:class:`CheckResult`. Adding one is one line in ``create_app``::
 
-    app[READINESS_CHECKS_KEY]["selfcheck"] = selfcheck_readiness
+    app[READINESS_CHECKS_KEY] = {**DEFAULT_CHECKS, "selfcheck": selfcheck_check, ...}
 
 Each check runs with a timeout; blocking work inside a check runs on a thread.
 """

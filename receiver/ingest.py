@@ -17,7 +17,12 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDictProxy
 
-from core.errors import ClientError, PayloadTooLargeError, VerificationError
+from core.errors import (
+    DeliveryIdMismatchError,
+    PayloadTooLargeError,
+    UnreadableBodyError,
+    VerificationError,
+)
 from core.events import parse_envelope
 from core.signing import DEFAULT_TOLERANCE_S, WebhookSecret, verify
 from core.store import NewDelivery, format_time
@@ -26,20 +31,6 @@ ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 SIGNED_HEADERS = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
-
-
-class UnreadableBodyError(ClientError):
-    """The body's transfer or content encoding is broken."""
-
-    status = 400
-    code = "invalid_body"
-
-
-class DeliveryIdMismatchError(ClientError):
-    """``webhook-id`` is not the envelope's ``metadata.delivery_id``."""
-
-    status = 400
-    code = "delivery_id_mismatch"
 
 
 async def read_body(request: web.Request, *, max_bytes: int) -> bytes:

@@ -12,8 +12,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from core.errors import BillogetHooksError, PayloadTooLargeError
-from receiver.ingest import UnreadableBodyError
+from core.errors import BillogetHooksError, PayloadTooLargeError, UnreadableBodyError
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,6 @@ DEFAULT_RETRY_INTERVAL_S = 1.0
 # wait this long for more events before a relay round trip: fewer, larger pipelines and
 # mark_queued transactions under load (the 2xx never waits for the relay)
 DEFAULT_RELAY_LINGER_S = 0.005
-DEFAULT_SWEEP_INTERVAL_S = 5.0
-DEFAULT_RECEIVED_GRACE_S = 10.0
-DEFAULT_STALE_AFTER_S = 300.0
 DEFAULT_SWEEP_LIMIT = 1000
 
 
@@ -170,8 +167,8 @@ async def sweep_once(
     relay: Relay,
     *,
     read_executor: Executor,
-    received_grace_s: float = DEFAULT_RECEIVED_GRACE_S,
-    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    received_grace_s: float,
+    stale_after_s: float,
     limit: int = DEFAULT_SWEEP_LIMIT,
     max_rounds: int = 10,
 ) -> int:
@@ -204,9 +201,9 @@ async def sweep_forever(
     relay: Relay,
     *,
     read_executor: Executor,
-    interval_s: float = DEFAULT_SWEEP_INTERVAL_S,
-    received_grace_s: float = DEFAULT_RECEIVED_GRACE_S,
-    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    interval_s: float,
+    received_grace_s: float,
+    stale_after_s: float,
 ) -> None:
     """Sweep now and then every ``interval_s`` until cancelled."""
     while True:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core import store_sqlite
+from core import sqlite_reads
 from core.store_sqlite import SQLiteEventStore
 
 # the predicate as first written: one OR over every status (it scanned every queued row)
@@ -29,9 +29,7 @@ def _moment(second: int, micro: int) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SQLiteEventStore]:
-    cutoffs = {10.0: GRACE_CUTOFF, 300.0: STALE_CUTOFF}
-    monkeypatch.setattr(store_sqlite, "_ago", lambda seconds: cutoffs[seconds])
+def store(tmp_path: Path) -> Iterator[SQLiteEventStore]:
     s = SQLiteEventStore(tmp_path / "events.db")
     s.migrate()
     rng = random.Random(7)
@@ -57,7 +55,10 @@ def test_due_for_relay_returns_what_the_plain_predicate_returns_in_the_same_orde
     store: SQLiteEventStore, limit: int
 ) -> None:
     expected = store._read(REFERENCE_QUERY, (GRACE_CUTOFF, STALE_CUTOFF, STALE_CUTOFF, limit))
-    found = store.due_for_relay(received_grace_s=10.0, stale_after_s=300.0, limit=limit)
+    with store._reading() as conn:
+        found = sqlite_reads.due_for_relay(
+            conn, received_before=GRACE_CUTOFF, stale_before=STALE_CUTOFF, limit=limit
+        )
     assert [(i.delivery_id, i.event_type) for i in found] == [tuple(r) for r in expected]
     assert found  # the data set has due rows of every kind
 
@@ -65,7 +66,7 @@ def test_due_for_relay_returns_what_the_plain_predicate_returns_in_the_same_orde
 def test_due_for_relay_reads_each_status_through_the_status_index(
     store: SQLiteEventStore,
 ) -> None:
-    plan = store._read("EXPLAIN QUERY PLAN " + store_sqlite._DUE_FOR_RELAY, ("x",) * 8)
+    plan = store._read("EXPLAIN QUERY PLAN " + sqlite_reads.DUE_FOR_RELAY, ("x",) * 8)
     searches = [str(row[3]) for row in plan if "events" in str(row[3])]
     assert len(searches) == 3
     assert all("SEARCH events USING INDEX events_status_updated" in s for s in searches)

@@ -21,7 +21,7 @@ from tests.fixtures.receiver import (
     redis_url_of,
 )
 
-FAST_SWEEP = {"sweep_interval_s": 0.2, "received_grace_s": 0.0}
+FAST_SWEEP = {"relay_sweep_interval_s": 0.2, "relay_received_grace_s": 0.0}
 
 
 def _message_ids(client: redis.Redis) -> set[str]:
@@ -35,7 +35,7 @@ async def test_with_redis_down_deliveries_are_answered_fast_and_relayed_when_it_
     store: SQLiteEventStore,
 ) -> None:
     url = redis_url_of(private_redis)
-    client = await make_receiver(settings=make_settings(redis_url=url), **FAST_SWEEP)
+    client = await make_receiver(settings=make_settings(redis_url=url, **FAST_SWEEP))
     private_redis.kill9()
     started = time.monotonic()
     results = await asyncio.gather(*(post_delivery(client, f"dlv_down_{i}") for i in range(30)))
@@ -55,6 +55,7 @@ async def test_events_left_received_by_a_stopped_receiver_are_relayed_by_the_nex
     make_settings: Callable[..., Settings],
     store: SQLiteEventStore,
     receiver_redis: redis.Redis,
+    receiver_redis_url: str,
 ) -> None:
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
     first = await make_receiver(settings=make_settings(redis_url=dead_redis))
@@ -63,16 +64,21 @@ async def test_events_left_received_by_a_stopped_receiver_are_relayed_by_the_nex
     await first.close()
     assert store.counts()["received"] == 5
 
-    await make_receiver(**FAST_SWEEP)
+    await make_receiver(settings=make_settings(redis_url=receiver_redis_url, **FAST_SWEEP))
     await eventually(lambda: len(_message_ids(receiver_redis)) == 5, what="5 relayed messages")
     assert _message_ids(receiver_redis) == {f"dlv_restart_{i}" for i in range(5)}
     await eventually(lambda: store.counts()["queued"] == 5, what="5 queued rows")
 
 
 async def test_queued_events_the_broker_lost_are_sent_again_after_the_stale_period(
-    make_receiver: MakeReceiver, store: SQLiteEventStore, receiver_redis: redis.Redis
+    make_receiver: MakeReceiver,
+    make_settings: Callable[..., Settings],
+    store: SQLiteEventStore,
+    receiver_redis: redis.Redis,
+    receiver_redis_url: str,
 ) -> None:
-    client = await make_receiver(**FAST_SWEEP, stale_after_s=0.5)
+    settings = make_settings(redis_url=receiver_redis_url, relay_stale_after_s=0.5, **FAST_SWEEP)
+    client = await make_receiver(settings=settings)
     assert (await post_delivery(client, "dlv_lost_1"))[0] == 200
     await eventually(lambda: store.counts()["queued"] == 1, what="queued")
     receiver_redis.flushdb()  # Redis restarted without persistence: the message is gone
@@ -85,7 +91,7 @@ async def test_a_redis_outage_is_logged_once_not_per_event(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    client = await make_receiver(settings=make_settings(redis_url=dead_redis), **FAST_SWEEP)
+    client = await make_receiver(settings=make_settings(redis_url=dead_redis, **FAST_SWEEP))
     with caplog.at_level(logging.WARNING, logger="receiver.relay"):
         for i in range(10):
             assert (await post_delivery(client, f"dlv_quiet_{i}"))[0] == 200
