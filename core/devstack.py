@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,9 @@ from core.devstack_demo import (
 )
 from core.devstack_procs import Child, cli_argv, pick_port, redis_child
 from core.errors import ConfigError
-from core.selfcheck import DEFAULT_WAIT_S, run_selfcheck
+from core.selfcheck import DEFAULT_WAIT_S, run_selfcheck, throttled_wait_s
 from core.selfcheck_config import WEBHOOK_PATH
-from core.selfcheck_report import WEBHOOKS_SCOPE, SelfCheckReport
+from core.selfcheck_report import SelfCheckReport
 from core.settings import Settings
 from core.signing import WebhookSecret
 from core.store import EventStore, open_store
@@ -139,7 +140,6 @@ class DevStack:
         self.args = args
         self.environ = dict(environ)
         self.children: list[Child] = []
-        self.settings: Settings | None = None
 
     # -- processes -------------------------------------------------------------------------
 
@@ -239,10 +239,10 @@ class DevStack:
     async def _selfcheck(self, settings: Settings, store: EventStore) -> SelfCheckReport:
         out("==> self-check")
         report = await run_selfcheck(settings, store=store, wait_s=self.args.wait)
-        scope = report.check(WEBHOOKS_SCOPE)
-        if scope is not None and scope.detail.get("throttled"):
+        wait_s = throttled_wait_s(report)
+        if wait_s is not None:
             # another process (serve's start-up self-check) called the test endpoint just now
-            await asyncio.sleep(float(scope.detail.get("retry_after_s", 6)) + 0.5)
+            await asyncio.sleep(wait_s)
             report = await run_selfcheck(settings, store=store, wait_s=self.args.wait)
         for line in report.lines():
             out(f"    {line}")
@@ -256,12 +256,10 @@ class DevStack:
                 session, emulator, receiver_url=self.plan.receiver_url, secret=secret
             )
         statuses = await wait_processed(store, ids, timeout_s=DEFAULT_DEMO_TIMEOUT_S)
-        counts: dict[str, int] = {}
-        for status in statuses.values():
-            counts[status] = counts.get(status, 0) + 1
-        shown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        ok = counts.get("processed", 0) == len(ids)
-        out(f"==> demo: {len(ids)} events: {shown}" + ("" if ok else " (see the worker's log)"))
+        counts = Counter(statuses.values())
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        ok = counts["processed"] == len(ids)
+        out(f"==> demo: {len(ids)} events: {summary}" + ("" if ok else " (see the worker's log)"))
         return ok
 
     async def up(self) -> bool:

@@ -245,7 +245,7 @@ async def selfcheck_in_background(
     try:
         await asyncio.sleep(delay_s)
         report = await run_selfcheck(settings, store=store, wait_s=wait_s, save=False)
-        throttled = _throttled_for(report)
+        throttled = throttled_wait_s(report)
         if throttled is None:
             await asyncio.to_thread(store.save_selfcheck, report.to_json(), report.ok)
         else:  # another self-check just ran: take the next slot, once
@@ -263,7 +263,7 @@ async def selfcheck_in_background(
     return report
 
 
-def _throttled_for(report: SelfCheckReport) -> float | None:
+def throttled_wait_s(report: SelfCheckReport) -> float | None:
     """How long to wait when the report only failed because another self-check just ran."""
     for check in report.checks:
         if check.detail.get("throttled"):

@@ -26,6 +26,7 @@ from core.selfcheck_report import (
 from core.settings import Settings
 from core.store import Status
 from core.store_sqlite import SQLiteEventStore
+from emulator.keys import Scope
 from tests.fixtures.emulator import (
     RunningEmulator,
     call_api,
@@ -40,15 +41,7 @@ from tests.fixtures.receiver import MakeReceiver
 __all__ = ["emulator", "emulator_factory", "http_session"]
 
 SHORT_WAIT_S = 1.5
-ALL_SCOPES = [
-    "READ_BUDGETS",
-    "WRITE_BUDGETS",
-    "READ_CUSTOMERS",
-    "WRITE_CUSTOMERS",
-    "READ_PRODUCTS",
-    "WRITE_PRODUCTS",
-    "WEBHOOKS",
-]
+ALL_SCOPES = [scope.value for scope in Scope]
 
 
 @dataclass

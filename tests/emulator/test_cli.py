@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import aiohttp
@@ -15,6 +14,7 @@ from core.signing import WebhookSecret
 from emulator import commands
 from emulator.keys import ApiKey, KeyStatus, Scope
 from tests.fixtures.emulator import call_api
+from tests.fixtures.procs import free_port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,13 +50,6 @@ def test_emulator_sub_command_options() -> None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _read_banner(stdout: asyncio.StreamReader) -> dict[str, str]:
     values: dict[str, str] = {}
     while True:
@@ -71,7 +64,7 @@ async def _read_banner(stdout: asyncio.StreamReader) -> dict[str, str]:
 async def test_python_m_emulator_seed_prints_working_credentials(
     http_session: aiohttp.ClientSession,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -5,22 +5,18 @@ processed or dead with the reason."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
-from tests.fixtures.stack import MakeStack, Stack, report_fault
+from tests.fixtures.stack import MakeStack, Stack
 
 
 def trigger_customers(stack: Stack, count: int) -> list[str]:
     return [d for _ in range(count) for d in stack.trigger("customer.created")]
 
 
-def api_gets(stack: Stack) -> list[dict[str, object]]:
-    """Every API call the workers made (the stack runs no self-check)."""
-    return stack.api_requests()
-
-
-def at(entry: dict[str, object]) -> float:
+def at(entry: dict[str, Any]) -> float:
     return datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00")).timestamp()
 
 
@@ -33,16 +29,9 @@ def test_api_500s_are_retried_with_backoff_and_a_bounded_number_of_calls(
     stack.set_faults(api_error_rate=0.5)
     ids = trigger_customers(stack, events)
     stack.wait_done(ids, timeout_s=45, what="events done despite API 500s")
-    stored, processed, dead = stack.counts(ids)
-    calls = api_gets(stack)
+    stored, processed, dead = stack.report_counts("api-500s", ids)
+    calls = stack.api_requests()
     errors = sum(1 for c in calls if c["status"] == 500)
-    report_fault(
-        "api-500s",
-        sent=events,
-        ok=len(stack.deliveries("delivered")),
-        stored=stored,
-        processed=processed,
-    )
     print(f"  (API calls: {len(calls)}, of which 500: {errors}; dead: {dead})")
     assert errors > 0
     assert len(calls) <= events * 4  # expected ~2 per event at a 50 % error rate
@@ -60,16 +49,9 @@ def test_a_429_burst_is_waited_out_with_retry_after_and_no_retry_storm(
     stack.set_faults(api_429_burst=burst, retry_after_s=retry_after_s)
     ids = trigger_customers(stack, events)
     stack.wait_done(ids, timeout_s=45, what="events done after a 429 burst")
-    stored, processed, dead = stack.counts(ids)
-    calls = sorted(api_gets(stack), key=at)
+    stored, processed, dead = stack.report_counts("api-429-burst", ids)
+    calls = sorted(stack.api_requests(), key=at)
     limited = [c for c in calls if c["status"] == 429]
-    report_fault(
-        "api-429-burst",
-        sent=events,
-        ok=len(stack.deliveries("delivered")),
-        stored=stored,
-        processed=processed,
-    )
     print(f"  (API calls: {len(calls)}, of which 429: {len(limited)})")
     assert len(limited) == burst
     # no storm: one successful call per event plus the refused ones (and a little slack)
@@ -92,15 +74,8 @@ def test_slow_api_answers_within_the_timeout_are_processed_with_one_call_each(
     stack.set_faults(api_latency_ms=400)
     ids = trigger_customers(stack, events)
     stack.wait_done(ids, timeout_s=30, what="events done with a slow API")
-    stored, processed, dead = stack.counts(ids)
-    calls = api_gets(stack)
-    report_fault(
-        "api-slow",
-        sent=events,
-        ok=len(stack.deliveries("delivered")),
-        stored=stored,
-        processed=processed,
-    )
+    stored, processed, dead = stack.report_counts("api-slow", ids)
+    calls = stack.api_requests()
     assert len(calls) == events
     assert events == stored == processed and dead == 0
 
@@ -116,19 +91,11 @@ def test_api_answers_slower_than_the_timeout_end_dead_with_the_reason_after_boun
     stack.set_faults(api_latency_ms=1500)
     ids = trigger_customers(stack, events)
     stack.wait_done(ids, timeout_s=40, what="events dead after timeouts")
-    stored, processed, dead = stack.counts(ids)
+    stored, processed, dead = stack.report_counts("api-timeout", ids, with_dead=True)
     rows = stack.rows(ids)
-    report_fault(
-        "api-timeout",
-        sent=events,
-        ok=len(stack.deliveries("delivered")),
-        stored=stored,
-        processed=processed,
-        dead=dead,
-    )
     print(f"  (dead: {dead}; reasons: {sorted({r[2] for r in rows.values()})})")
     assert stored == events and dead == events and processed == 0
     assert all(r[2] and "retries exhausted" in r[2] for r in rows.values())
     assert all(r[1] == attempts for r in rows.values())
     # the emulator logs a call when it answers; the last attempts may still be answering
-    assert len(api_gets(stack)) <= events * attempts
+    assert len(stack.api_requests()) <= events * attempts

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.fixtures.procs import wait_until
-from tests.fixtures.stack import FAST_SWEEP, MakeStack, report_fault
+from tests.fixtures.stack import FAST_SWEEP, MakeStack
 
 EVENTS = 4
 API_LATENCY_MS = 3000
@@ -39,22 +39,16 @@ def test_a_worker_killed_mid_handler_redelivers_and_the_effect_happens_once(
     stack.wait_done(ids, timeout_s=40, what="events redelivered after the worker was killed")
 
     rows = stack.rows(ids)
-    stored, processed, dead = stack.counts(ids)
+    stored, processed, dead = stack.report_counts("worker-kill9", ids)
     customers = stack.mirror("customers")
     state = stack.admin("GET", "/state?environment=test")["data"]["customers"]
     assert len(customers) == EVENTS  # one mirror row per entity: the effect happened once
     assert {r[2] for r in customers.values()} == set(ids)
+    assert len(state) == EVENTS
     for entity in state:
         assert customers[str(entity["id"])][1] == 0
     assert all(attempts >= 2 for _, attempts, _ in rows.values())  # it was redelivered
     gets = [r for r in stack.api_requests() if r["method"] == "GET"]
-    report_fault(
-        "worker-kill9",
-        sent=EVENTS,
-        ok=len(stack.deliveries("delivered")),
-        stored=stored,
-        processed=processed,
-    )
     print(f"  (attempts: {sorted(a for _, a, _ in rows.values())}; API GETs: {len(gets)})")
     assert len(gets) <= 2 * EVENTS
     assert EVENTS == stored == processed and dead == 0
