@@ -23,7 +23,7 @@ from core.api_errors import (
     ScopeError,
     UnauthorizedError,
 )
-from core.api_key import redact
+from core.api_key import ApiKey, redact
 
 DEFAULT_RETRY_AFTER_S = 60.0
 DEFAULT_RATE_WINDOW_S = 3600
@@ -104,7 +104,7 @@ def error_from_response(
     method: str,
     path: str,
     rate_limit: RateLimitInfo | None = None,
-    secret: str | None = None,
+    key: ApiKey | None = None,
     now: float | None = None,
 ) -> ApiError:
     """The typed error for a non-2xx answer; a body that is not Billoget's shape still maps."""
@@ -114,9 +114,7 @@ def error_from_response(
     text = body.get("message") if isinstance(body.get("message"), str) else None
     details = body.get("details")
     shown = text or _GENERIC.get(status) or f"HTTP {status}"
-    if secret:
-        shown = shown.replace(secret, "[redacted]")
-    shown = redact(shown)[:MAX_MESSAGE_CHARS]
+    shown = redact(shown, key)[:MAX_MESSAGE_CHARS]
     message = f"{shown} ({method} {path})"
     kw: dict[str, Any] = {"status": status, "details": details, "method": method, "path": path}
     if code:

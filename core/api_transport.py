@@ -16,7 +16,7 @@ import aiohttp
 import pydantic
 
 from core.api_errors import ApiConnectionError, ApiResponseError, ApiTimeoutError, RateLimitInfo
-from core.api_key import ApiKey, parse_api_url
+from core.api_key import ApiKey, parse_api_url, redact
 from core.api_responses import error_from_response, parse_rate_limit
 
 log = logging.getLogger(__name__)
@@ -121,13 +121,12 @@ class ApiTransport:
         if status >= 300:
             raise error_from_response(
                 status, raw, headers, method=method, path=path,
-                rate_limit=rate_limit, secret=self._key.reveal(),
+                rate_limit=rate_limit, key=self._key,
             )  # fmt: skip
         return self._decode(raw, method, path, status)
 
     def _describe(self, exc: Exception) -> str:
-        text = str(exc) or "connection failed"
-        return text.replace(self._key.reveal(), "[redacted]")[:200]
+        return redact(str(exc) or "connection failed", self._key)[:200]
 
     def _track_rate_limit(self, headers: Mapping[str, str]) -> RateLimitInfo | None:
         info = parse_rate_limit(headers)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import socket
 import sqlite3
@@ -36,7 +35,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,14 +147,9 @@ class Procs:
 
 
 def envelope(event: str, data: dict[str, Any], delivery_id: str) -> bytes:
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    body = {
-        "event": event,
-        "timestamp": now,
-        "data": data,
-        "metadata": {"source": "billoget", "version": "1.0", "delivery_id": delivery_id},
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
+    from core.samples import envelope_bytes
+
+    return envelope_bytes(event, data, delivery_id=delivery_id)
 
 
 async def post_all(url: str, bodies: list[tuple[str, bytes]]) -> None:

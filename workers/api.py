@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from core.billoget_api import (
     BillogetClient,
@@ -134,6 +134,3 @@ class BudgetedApi:
                 reset_at=info.reset_at,
                 window_s=info.window_s,
             )
-
-    async def problems(self) -> dict[str, Any]:
-        return await self._problems.all()

@@ -18,7 +18,6 @@ from core.queue import WORKER_PROBLEMS_KEY
 
 log = logging.getLogger(__name__)
 
-PROBLEMS_KEY = WORKER_PROBLEMS_KEY
 _ACTIVE_PREFIX = "billoget-hooks:worker:problem:"
 
 
@@ -38,14 +37,14 @@ class ProblemBoard:
             log.log(level, "%s", message)
         record = json.dumps({"message": message, "at": time.time()})
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(PROBLEMS_KEY, name, record)
+            pipe.hset(WORKER_PROBLEMS_KEY, name, record)
             pipe.set(_ACTIVE_PREFIX + name, detail or name, px=self._ttl_ms)
             await pipe.execute()
 
     async def active(self, name: str) -> str | None:
         """The detail of a remembered problem (skip the API call), else None."""
         value = await self._redis.get(_ACTIVE_PREFIX + name)
-        return value.decode() if isinstance(value, bytes) else value
+        return None if value is None else _text(value)
 
     async def clear(self, *names: str) -> None:
         """The problems are gone (a call succeeded): forget them."""
@@ -54,12 +53,12 @@ class ProblemBoard:
                 self._reported.discard(name)
                 log.info("resolved: %s", name)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hdel(PROBLEMS_KEY, *names)
+            pipe.hdel(WORKER_PROBLEMS_KEY, *names)
             pipe.delete(*(_ACTIVE_PREFIX + n for n in names))
             await pipe.execute()
 
     async def all(self) -> dict[str, str]:
-        raw = await self._redis.hgetall(PROBLEMS_KEY)
+        raw = await self._redis.hgetall(WORKER_PROBLEMS_KEY)
         return {_text(k): json.loads(v)["message"] for k, v in raw.items()}
 
 

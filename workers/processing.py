@@ -26,7 +26,7 @@ from core.billoget_api import ApiError, ApiServerError, RateLimitedError
 from core.errors import InvalidEnvelopeError, PermanentError, RetryLater, StoreUnavailableError
 from core.events import parse_envelope
 from core.mirror import MirrorStore
-from core.store import EventStore, Outcome, StartAttempt, StoredEvent, WorkerWrite, format_time
+from core.store import Outcome, StartAttempt, StoredEvent, format_time
 from workers.api import BudgetedApi
 from workers.handlers.context import HandlerContext, delivery_logger
 from workers.handlers.registry import Handler, HandlerRegistry
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 NO_HANDLER = "no handler"
 MAX_TEXT = 500
-DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_STORE_RETRY_S = 5.0
 Enqueue = Callable[[str, str, float], None]
 
@@ -80,17 +79,15 @@ class Processor:
     def __init__(
         self,
         *,
-        store: EventStore,
+        writer: StoreWriter,
         mirror: MirrorStore,
         registry: HandlerRegistry,
         api: BudgetedApi,
         policy: RetryPolicy,
         enqueue: Enqueue,
         run_coroutine: RunCoroutine,
-        time_limit_s: float = DEFAULT_TIME_LIMIT_S,
-        writer: StoreWriter | None = None,
+        time_limit_s: float,
     ) -> None:
-        self._store = store
         self._writer = writer
         self._mirror = mirror
         self._registry = registry
@@ -103,7 +100,7 @@ class Processor:
     def process(self, delivery_id: str, *, event_type: str | None = None) -> Verdict | None:
         """Handle one delivery; None if it was unknown or already done (a duplicate)."""
         try:
-            event = self._write(StartAttempt(delivery_id))
+            event = self._writer.write(StartAttempt(delivery_id))
             if event is None:
                 log.debug("[%s] already done or unknown: skipped", delivery_id)
                 return None
@@ -117,12 +114,6 @@ class Processor:
             self._enqueue(delivery_id, event_type or "", delay_s)
             return Verdict("defer", "event store unavailable", delay_s)
         return verdict
-
-    def _write(self, write: WorkerWrite) -> StoredEvent | None:
-        """Through the process's group commit when there is one, else on its own."""
-        if self._writer is not None:
-            return self._writer.write(write)
-        return self._store.apply_worker_writes([write])[0]
 
     def _run(self, event: StoredEvent) -> Verdict:
         try:
@@ -167,21 +158,21 @@ class Processor:
             verdict = Verdict("dead", f"retries exhausted after {attempt} attempts: {text}")
             text = verdict.text[:MAX_TEXT]
         if verdict.kind == "processed":
-            self._write(Outcome(delivery_id, "processed", text))
+            self._writer.write(Outcome(delivery_id, "processed", text))
             log.debug("[%s] processed: %s", delivery_id, text)
         elif verdict.kind == "dead":
-            self._write(Outcome(delivery_id, "dead", text))
+            self._writer.write(Outcome(delivery_id, "dead", text))
             log.warning("[%s] %s is dead: %s", delivery_id, event.event_type, text)
         elif verdict.kind == "retry":
             delay_s = self._policy.delay_s(attempt, retry_after_s=verdict.delay_s or None)
-            self._write(Outcome(delivery_id, "failed", text, _after(delay_s)))
+            self._writer.write(Outcome(delivery_id, "failed", text, _after(delay_s)))
             log.info(
                 "[%s] attempt %d failed (%s): retry in %.1f s", delivery_id, attempt, text, delay_s
             )
             self._enqueue(delivery_id, event.event_type, delay_s)
         else:
             delay_s = max(verdict.delay_s, 0.0)
-            self._write(Outcome(delivery_id, "deferred", text, _after(delay_s)))
+            self._writer.write(Outcome(delivery_id, "deferred", text, _after(delay_s)))
             log.debug("[%s] deferred %.1f s: %s", delivery_id, delay_s, text)
             self._enqueue(delivery_id, event.event_type, delay_s)
 

@@ -155,6 +155,3 @@ class RateBudget:
         except (KeyError, ValueError):
             log.warning("ignoring malformed rate-limit record in Redis")
             return None
-
-    async def calls_in_window(self) -> int:
-        return int(await self._redis.zcard(self._calls_key))

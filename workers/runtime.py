@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -32,7 +31,6 @@ from workers.storewriter import StoreWriter
 
 log = logging.getLogger(__name__)
 
-NO_KEY_PROBLEM = "no_api_key"
 T = TypeVar("T")
 
 
@@ -62,7 +60,6 @@ class WorkerRuntime:
         *,
         broker: dramatiq.Broker,
         store: SQLiteMirrorStore | None = None,
-        rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self.broker = broker
@@ -73,7 +70,6 @@ class WorkerRuntime:
             migrate_when_ready(store)
         self.store = store
         self.writer = StoreWriter(store)
-        self._rng = rng or random.Random()
         self._processor: Processor | None = None
         self._redis: aioredis.Redis | None = None
         self._client: BillogetClient | None = None
@@ -126,7 +122,7 @@ class WorkerRuntime:
         api = BudgetedApi(self._client, budget=budget, problems=problems)
         lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
         return Processor(
-            store=self.store,
+            writer=self.writer,
             mirror=self.store,
             registry=build_registry(s, lock=lock),
             api=api,
@@ -134,12 +130,10 @@ class WorkerRuntime:
                 base_s=s.worker_retry_base_s,
                 cap_s=s.worker_retry_cap_s,
                 max_attempts=s.worker_max_attempts,
-                rng=self._rng,
             ),
             enqueue=self.enqueue,
             run_coroutine=self.run_coroutine,
             time_limit_s=s.worker_time_limit_s,
-            writer=self.writer,
         )
 
     def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:

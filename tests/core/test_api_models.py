@@ -186,7 +186,7 @@ def test_a_429_without_retry_after_waits_until_the_window_resets() -> None:
 
 def test_an_error_message_that_echoes_a_key_is_redacted() -> None:
     body = f'{{"error": "invalid_api_key", "message": "Key {TEST_KEY} is unknown"}}'.encode()
-    error = error_from_response(401, body, {}, method="GET", path="/x", secret=TEST_KEY)
+    error = error_from_response(401, body, {}, method="GET", path="/x", key=ApiKey.parse(TEST_KEY))
     assert SECRET_BODY not in str(error)
     assert "[redacted]" in error.message
 

@@ -11,7 +11,6 @@ mirror fresh. Order of arrival does not matter: the mirror's writes only move fo
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import cast
 
 from core.billoget_api import ApiNotFoundError, Family
@@ -61,8 +60,7 @@ class MirrorHandlers:
             return await self._fetch(ctx, family, entity_id)
 
     async def _covered(self, ctx: HandlerContext, family: str, entity_id: str) -> bool:
-        row: MirrorRow | None = await asyncio.to_thread(ctx.mirror.get_entity, family, entity_id)
-        ctx.state["row"] = row
+        row = await self._remember_row(ctx, family, entity_id)
         return mirror_covers(
             row,
             event_updated_at=ctx.envelope.data.get("updatedAt"),
@@ -78,7 +76,7 @@ class MirrorHandlers:
             return f"not mirrored: {exc.message}"
         except NoApiKey:
             return "not mirrored: BILLOGET_API_KEY is not set"
-        updated_at = normalize_time(getattr(entity, "updated_at", None))
+        updated_at = normalize_time(entity.updated_at)
         applied = await asyncio.to_thread(
             ctx.mirror.upsert_entity,
             family,
@@ -88,7 +86,7 @@ class MirrorHandlers:
             fetched_at=utcnow(),
             delivery_id=ctx.delivery_id,
         )
-        ctx.state["row"] = await asyncio.to_thread(ctx.mirror.get_entity, family, entity_id)
+        await self._remember_row(ctx, family, entity_id)
         return "mirrored" if applied else "fetched: the mirror already had a newer state"
 
     async def _tombstone(
@@ -100,8 +98,8 @@ class MirrorHandlers:
         *,
         fetched: bool = False,
     ) -> str:
-        when = normalize_time(deleted_at) or format_time(
-            datetime.now(UTC) if fetched else ctx.envelope.timestamp
+        when = normalize_time(deleted_at) or (
+            utcnow() if fetched else format_time(ctx.envelope.timestamp)
         )
         changed = await asyncio.to_thread(
             ctx.mirror.tombstone_entity,
@@ -110,7 +108,14 @@ class MirrorHandlers:
             deleted_at=when,
             delivery_id=ctx.delivery_id,
         )
-        ctx.state["row"] = await asyncio.to_thread(ctx.mirror.get_entity, family, entity_id)
+        await self._remember_row(ctx, family, entity_id)
         if not changed:
             return "coalesced: already deleted"
         return "mirrored: deleted (the API answered 404)" if fetched else "mirrored: deleted"
+
+    @staticmethod
+    async def _remember_row(ctx: HandlerContext, family: str, entity_id: str) -> MirrorRow | None:
+        """The mirror's row, kept in ``ctx.state["row"]`` for the handlers that run next."""
+        row = await asyncio.to_thread(ctx.mirror.get_entity, family, entity_id)
+        ctx.state["row"] = row
+        return row

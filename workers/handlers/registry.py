@@ -88,9 +88,6 @@ class HandlerRegistry:
                 )
             register(self)
 
-    def __len__(self) -> int:
-        return len(self._routes)
-
 
 def handler_modules(setting: str) -> list[str]:
     """``BILLOGET_HANDLERS`` (comma or space separated) as module names."""
