@@ -23,9 +23,9 @@ from core.api_models import (
     WebhookTestResult,
 )
 from core.api_transport import ApiTransport, M
+from core.events import Family
 
 MAX_PAGE_SIZE = 100
-Family = Literal["budget", "customer", "product"]
 BUDGETS, CUSTOMERS, PRODUCTS = (
     "/api/public/budgets",
     "/api/public/customers",

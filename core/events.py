@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +32,8 @@ KNOWN_EVENTS = frozenset(
     }
 )
 EntityId = int | str
+# The entity families the default handlers mirror (the API client and the mirror share it).
+Family = Literal["budget", "customer", "product"]
 # The self-check puts a nonce under this key of the test event's ``data``; the receiver records
 # such deliveries as self-check round trips and does not hand them to business handlers.
 SELFCHECK_NONCE_FIELD = "billogetHooksSelfcheckNonce"

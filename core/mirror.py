@@ -25,12 +25,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
+from core.events import Family
 from core.store import format_time
 from core.store_sqlite import SQLiteEventStore
 
-Family = Literal["budget", "customer", "product"]
 FAMILIES: tuple[Family, ...] = ("budget", "customer", "product")
 TABLES: dict[str, str] = {"budget": "budgets", "customer": "customers", "product": "products"}
 _COLUMNS = "id, data, updated_at, deleted, deleted_at, fetched_at, last_delivery_id"

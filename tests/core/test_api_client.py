@@ -95,6 +95,7 @@ class FakeBilloget:
     url: str = ""
     rows: list[dict[str, Any]] = field(default_factory=list)
     lie_has_more: bool = False
+    paged: str | None = None  # a list route answered page by page from ``rows``
 
     def reply(
         self,
@@ -119,7 +120,7 @@ class FakeBilloget:
         )
         if path.endswith("/slow"):
             await asyncio.wait_for(self.release.wait(), timeout=5)
-        if path.endswith("/paged"):
+        if request.method == "GET" and path == self.paged:
             return web.json_response(self._page(request.query), headers=RATE_HEADERS)
         status, body, headers = self.routes.get((request.method, path), (404, None, {}))
         if isinstance(body, bytes):
@@ -278,9 +279,9 @@ async def test_a_redirect_is_not_followed(fake: FakeBilloget, client: BillogetCl
 
 
 async def test_list_budgets_follows_pagination_across_pages(
-    fake: FakeBilloget, client: BillogetClient, monkeypatch: pytest.MonkeyPatch
+    fake: FakeBilloget, client: BillogetClient
 ) -> None:
-    monkeypatch.setattr("core.api_client.BUDGETS", "/api/public/budgets/paged")
+    fake.paged = "/api/public/budgets"
     fake.rows = [budget(n) for n in range(1, 251)]
     got = [
         b.id
@@ -299,18 +300,18 @@ async def test_list_budgets_follows_pagination_across_pages(
 
 
 async def test_page_size_is_capped_at_the_api_limit(
-    fake: FakeBilloget, client: BillogetClient, monkeypatch: pytest.MonkeyPatch
+    fake: FakeBilloget, client: BillogetClient
 ) -> None:
-    monkeypatch.setattr("core.api_client.CUSTOMERS", "/api/public/customers/paged")
+    fake.paged = "/api/public/customers"
     fake.rows = [customer(n) for n in range(1, 4)]
     assert [c.id async for c in client.list_customers(page_size=500)] == [1, 2, 3]
     assert fake.seen[0].query["limit"] == "100"
 
 
 async def test_pagination_stops_on_an_empty_page_even_if_has_more_says_otherwise(
-    fake: FakeBilloget, client: BillogetClient, monkeypatch: pytest.MonkeyPatch
+    fake: FakeBilloget, client: BillogetClient
 ) -> None:
-    monkeypatch.setattr("core.api_client.PRODUCTS", "/api/public/products/paged")
+    fake.paged = "/api/public/products"
     fake.rows, fake.lie_has_more = [product(n) for n in range(1, 4)], True
     assert [p.id async for p in client.list_products(page_size=2)] == [1, 2, 3]
     assert len(fake.seen) == 3
