@@ -18,7 +18,8 @@ from dramatiq.brokers.redis import RedisBroker
 
 from core.errors import ConfigError
 from core.queue import QUEUE_NAME, build_message
-from core.store import EventStore, Status, StoredEvent, format_time
+from core.store import EventStore, Status, StoredEvent
+from core.times import format_time
 
 log = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ def banner(key: ApiKey, base_url: str) -> str:
 
 def _show(text: str) -> None:
     """Console output for the person who started the emulator (it imports nothing of ours
-    but core.signing, so not core.console)."""
+    but core.signing, so not billoget_hooks.console)."""
     sys.stdout.write(f"{text}\n")
     sys.stdout.flush()
 

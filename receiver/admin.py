@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from core.errors import ClientError, NotFoundError
-from core.selfcheck import last_report, run_selfcheck
+from core.selfcheck.run import last_report, run_selfcheck
 from core.store import NewDelivery, Status, StoredEvent
 from receiver.keys import READ_EXECUTOR_KEY, RELAY_KEY, SETTINGS_KEY, STORE_KEY, WRITE_EXECUTOR_KEY
 

@@ -20,7 +20,7 @@ from typing import Any
 import dramatiq
 from aiohttp import web
 
-from core.selfcheck import selfcheck_in_background
+from core.selfcheck.run import selfcheck_in_background
 from core.settings import Settings
 from core.store import EventStore, open_store
 from receiver import broker as broker_mod

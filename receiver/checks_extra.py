@@ -12,7 +12,7 @@ import json
 from aiohttp import web
 
 from core.queue import WORKER_PROBLEMS_KEY
-from core.selfcheck import selfcheck_readiness
+from core.selfcheck.run import selfcheck_readiness
 from receiver.broker import BrokerErrors
 from receiver.keys import BROKER_KEY, READ_EXECUTOR_KEY, STORE_KEY
 from receiver.readiness import CheckResult

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.logging_setup import configure_logging
+from core.logs import configure_logging
 from core.settings import load_settings
 from receiver.app import create_app, selfcheck_at_start
 from receiver.views import WEBHOOK_PATH
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 def serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k)) is not None}
     settings = load_settings(**overrides)
-    settings.webhook_secrets()  # no secret: one clear line and exit 2 (core.cli)
+    settings.webhook_secrets()  # no secret: one clear line and exit 2 (billoget_hooks.cli)
     configure_logging(settings.log_level)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = create_app(settings)

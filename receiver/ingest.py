@@ -25,7 +25,8 @@ from core.errors import (
 )
 from core.events import parse_envelope
 from core.signing import DEFAULT_TOLERANCE_S, WebhookSecret, verify
-from core.store import NewDelivery, format_time
+from core.store import NewDelivery
+from core.times import format_time
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"

@@ -128,7 +128,7 @@ class Procs:
     def start(self, name: str, *args: str, extra: dict[str, str] | None = None) -> None:
         log = (self.log_dir / f"{name}.log").open("ab")
         env = {**os.environ, **self.env, **(extra or {})}
-        cmd = [sys.executable, "-m", "core.cli", *args]
+        cmd = [sys.executable, "-m", "billoget_hooks.cli", *args]
         self.running.append(
             subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         )

@@ -394,7 +394,7 @@ def bench(args: argparse.Namespace) -> None:
         }
         bare_port, ours_port = free_port(), free_port()
         bare_argv = [sys.executable, __file__, "--serve-bare", "--port", str(bare_port)]
-        ours_argv = [sys.executable, "-m", "core.cli", "serve", "--host", "127.0.0.1"]
+        ours_argv = [sys.executable, "-m", "billoget_hooks.cli", "serve", "--host", "127.0.0.1"]
         servers = {
             "bare": (start_server(bare_argv, {}, bare_port), bare_port),
             "ours": (

@@ -1,4 +1,4 @@
-"""Send a signed Billoget webhook to a receiver; see ``--help`` (core.webhook_sender_cli)."""
+"""Send a signed Billoget webhook to a receiver; see ``--help`` (billoget_hooks.sender.cli)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.webhook_sender_cli import main
+from billoget_hooks.sender.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

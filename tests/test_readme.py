@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config_doc import config_block, current_block
+from billoget_hooks.config_doc import config_block, current_block
 from core.settings import Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -16,7 +16,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from core.billoget_api import (
+from core.billoget import (
     BillogetClient,
     Entity,
     Family,

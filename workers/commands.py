@@ -13,7 +13,7 @@ from types import FrameType
 
 import dramatiq
 
-from core.logging_setup import configure_logging
+from core.logs import configure_logging
 from core.queue import QUEUE_NAME
 from core.settings import Settings, load_settings
 from workers.actors import declare_actor

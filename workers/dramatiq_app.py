@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from core.logging_setup import configure_logging
+from core.logs import configure_logging
 from core.settings import load_settings
 from workers.actors import declare_actor
 from workers.broker import build_broker

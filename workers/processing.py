@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from core.billoget_api import ApiError, ApiServerError, RateLimitedError
+from core.billoget import ApiError, ApiServerError, RateLimitedError
 from core.errors import InvalidEnvelopeError, PermanentError, RetryLater, StoreUnavailableError
 from core.events import parse_envelope
-from core.mirror import MirrorStore
-from core.store import Outcome, StartAttempt, StoredEvent, format_time
+from core.store import Outcome, StartAttempt, StoredEvent
+from core.store.sqlite.mirror import MirrorStore
+from core.times import format_time
 from workers.api import BudgetedApi
 from workers.handlers.context import HandlerContext, delivery_logger
 from workers.handlers.registry import Handler, HandlerRegistry

@@ -14,11 +14,11 @@ import redis.asyncio as aioredis
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
-from core.billoget_api import ApiKey, BillogetClient, check_api_config
-from core.mirror import SQLiteMirrorStore
+from core.billoget import ApiKey, BillogetClient, check_api_config
 from core.queue import build_message
 from core.settings import Settings
 from core.store import migrate_when_ready
+from core.store.sqlite.mirror import SQLiteMirrorStore
 from workers.api import BudgetedApi
 from workers.coalesce import EntityLock
 from workers.handlers.mirror import MirrorHandlers

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.http_exceptions import BadHttpMessage
 
 from core.settings import Settings
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.receiver import MakeReceiver, ReceiverClient
 from tests.hostile.corpus import CORPUS, MAX_BODY, NOW, Case
 from tests.hostile.rawhttp import RawResponse, build_request, send_raw

@@ -25,7 +25,7 @@ from core.errors import ClientError, InvalidEnvelopeError, VerificationError
 from core.events import Envelope, parse_envelope
 from core.settings import Settings
 from core.signing import WebhookSecret, sign, verify
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from receiver.app import create_app
 from receiver.ingest import Ingestor
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.settings import Settings, load_settings
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from receiver.views import WEBHOOK_PATH
 from tests.fixtures.receiver import MakeReceiver, ReceiverClient, eventually, signed
 

@@ -11,7 +11,7 @@ import pytest
 from multidict import CIMultiDict
 
 from core.signing import sign
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
 from tests.fixtures.receiver import WEBHOOK_PATH, MakeReceiver, envelope
 

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from core.settings import Settings
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.procs import Proc, free_port
 from tests.fixtures.receiver import (
     MakeReceiver,

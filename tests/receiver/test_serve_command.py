@@ -12,8 +12,8 @@ import pytest
 import redis
 import standardwebhooks
 
-from core.cli import main
-from core.store_sqlite import SQLiteEventStore
+from billoget_hooks.cli import main
+from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.infra import TEST_SECRET
 from tests.fixtures.procs import ProcessFactory, free_port
 from tests.fixtures.receiver import envelope, eventually, queued_messages

@@ -13,7 +13,7 @@ from dramatiq.brokers.redis import RedisBroker
 from core.queue import ACTOR_NAME, QUEUE_NAME
 from core.settings import Settings
 from core.store import Status
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
 from tests.fixtures.receiver import (
     WEBHOOK_PATH,

@@ -14,7 +14,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from core.events import KNOWN_EVENTS, parse_envelope
 from core.samples import envelope_bytes, sample_data
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.emulator import (
     RunningEmulator,
     WebhookSink,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from core.mirror import TABLES
+from core.store.sqlite.mirror import TABLES
 from tests.workers.conftest import Billoget
 
 FAMILY_OF_TABLE = {table: family for family, table in TABLES.items()}

@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import StoreUnavailableError
 from core.store import NewDelivery, Outcome, StartAttempt, Status, StoredEvent, WorkerWrite
-from core.store_sqlite import SQLiteEventStore
+from core.store.sqlite.store import SQLiteEventStore
 from workers.storewriter import StoreWriter
 
 

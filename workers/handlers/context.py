@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.events import EntityId, Envelope
-from core.mirror import MirrorStore
 from core.store import StoredEvent
+from core.store.sqlite.mirror import MirrorStore
 from workers.api import BudgetedApi
 
 

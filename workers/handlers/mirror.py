@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-from core.billoget_api import ApiNotFoundError, Family
-from core.mirror import FAMILIES, MirrorRow, normalize_id, normalize_time
-from core.store import format_time, utcnow
+from core.billoget import ApiNotFoundError, Family
+from core.store.sqlite.mirror import FAMILIES, MirrorRow, normalize_id, normalize_time
+from core.times import format_time, utcnow
 from workers.coalesce import EntityLock, mirror_covers
 from workers.errors import EntityBusy, NoApiKey, ScopeMissing
 from workers.handlers.context import HandlerContext

@@ -1,0 +1,1 @@
+"""``billoget-hooks dev``: the whole system on one machine (``stack``) and its demo (``demo``)."""

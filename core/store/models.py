@@ -1,0 +1,209 @@
+"""The event store's contract: the ``EventStore`` protocol and the records it takes and returns.
+
+:class:`EventStore` is the interface the receiver, the workers and the CLI use; SQLite
+(:mod:`core.store.sqlite.store`) implements it today, and a PostgreSQL store can implement it later
+without touching its callers. Status moves ``received → queued → processed | failed | dead``;
+``failed`` goes back to ``queued`` when retried. Outcomes are recorded with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, Protocol, runtime_checkable
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+DONE_STATUSES = frozenset({Status.PROCESSED, Status.DEAD})
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A verified delivery about to be committed."""
+
+    delivery_id: str
+    event_type: str
+    event_timestamp: str
+    webhook_timestamp: int
+    body: bytes
+    selfcheck_nonce: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    delivery_id: str
+    event_type: str
+    status: Status
+    attempts: int
+    last_error: str | None
+    outcome: str | None
+    received_at: str
+    updated_at: str
+    queued_at: str | None
+    processed_at: str | None
+    next_attempt_at: str | None
+    event_timestamp: str
+    webhook_timestamp: int
+    body: bytes
+    selfcheck_nonce: str | None
+
+    def __repr__(self) -> str:  # the body may hold customer data: keep it out of reprs
+        return (
+            f"StoredEvent({self.delivery_id!r}, {self.event_type!r}, status={self.status.value}, "
+            f"attempts={self.attempts})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RelayItem:
+    delivery_id: str
+    event_type: str
+
+
+class EventStore(Protocol):
+    """What every store implementation provides. Methods are blocking; async callers run them
+    in a thread. Every method may raise :class:`core.errors.StoreUnavailableError`."""
+
+    def migrate(self) -> None: ...
+
+    def insert_batch(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
+        """Commit all in one transaction; per item True if stored, False if a duplicate."""
+        ...
+
+    def mark_queued(self, delivery_ids: Sequence[str]) -> None:
+        """``received``/``failed`` → ``queued`` once the message is on the broker."""
+        ...
+
+    def commit_batch(
+        self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
+    ) -> list[bool]:
+        """:meth:`insert_batch` and :meth:`mark_queued` of ``queued_ids`` in one transaction
+        (the receiver's group commit carries the relay's marks: no transaction of their own)."""
+        ...
+
+    def due_for_relay(
+        self, *, received_grace_s: float, stale_after_s: float, limit: int
+    ) -> list[RelayItem]:
+        """Events committed but not on the broker: ``received`` for longer than the grace, or
+        ``queued``/``failed`` with no progress for ``stale_after_s`` (the broker lost them)."""
+        ...
+
+    def get(self, delivery_id: str) -> StoredEvent | None: ...
+
+    def list_events(
+        self,
+        *,
+        status: Status | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def start_attempt(self, delivery_id: str) -> StoredEvent | None:
+        """Count one processing attempt; None if the event is unknown or already done."""
+        ...
+
+    def mark_processed(self, delivery_id: str, *, outcome: str) -> None: ...
+
+    def mark_failed(self, delivery_id: str, *, error: str, next_attempt_at: str) -> None: ...
+
+    def mark_dead(self, delivery_id: str, *, reason: str) -> None: ...
+
+    def mark_deferred(self, delivery_id: str, *, reason: str, next_attempt_at: str) -> None:
+        """Back to ``queued`` until ``next_attempt_at`` (e.g. waiting for the API rate budget);
+        the attempt just started is not counted against the retry limit."""
+        ...
+
+    def requeue(self, delivery_ids: Sequence[str]) -> int:
+        """Send events back through the pipeline (replay): status ``received``, attempts 0."""
+        ...
+
+    def find_selfcheck(self, nonce: str) -> StoredEvent | None: ...
+
+    def save_selfcheck(self, report_json: str, ok: bool) -> None:
+        """Keep a self-check report (the latest few hundred are kept)."""
+        ...
+
+    def last_selfcheck(self) -> tuple[str, bool, str] | None:
+        """The latest self-check report as ``(at, ok, report_json)``; None before the first."""
+        ...
+
+    def claim_selfcheck_slot(self, *, min_interval_s: float, now: float) -> float:
+        """Record a call to Billoget's test endpoint at ``now`` (Unix seconds) and return 0.0,
+        unless the last one was less than ``min_interval_s`` ago: then return the seconds left
+        and record nothing. Atomic across processes."""
+        ...
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreUnavailableError` unless a write can commit now."""
+        ...
+
+    def close(self) -> None: ...
+
+    def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
+        """The workers' group commit: apply ``writes`` in order, all in one transaction, each
+        exactly as its single method would (:meth:`start_attempt` for a :class:`StartAttempt`,
+        ``mark_*`` for an :class:`Outcome`). Per write: the event for a ``StartAttempt`` (None
+        if unknown or already done), None for an ``Outcome``."""
+        ...
+
+
+class StagedBatch(Protocol):
+    """A group commit with its statements run and its ``COMMIT`` still to come."""
+
+    stored: list[bool]  # per delivery: True if stored, False if a duplicate (once committed)
+
+    def commit(self) -> None:
+        """Make it durable (blocking); rolls back and raises StoreUnavailableError on failure."""
+        ...
+
+    def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class StagesBatches(Protocol):
+    """Optional: a store that can split :meth:`EventStore.commit_batch` in two, so the caller
+    runs the statements where it likes (the receiver: on its event loop) and only the blocking
+    ``COMMIT`` on the store-writer thread. Other stores simply use ``commit_batch``."""
+
+    def stage_batch(
+        self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
+    ) -> StagedBatch | None:
+        """Begin a transaction and run ``commit_batch``'s statements without waiting for any
+        lock or disk; None if that cannot be done right now (use ``commit_batch``)."""
+        ...
+
+
+# -- the workers' group commit (EventStore.apply_worker_writes) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartAttempt:
+    """:meth:`EventStore.start_attempt` as one write of a batch."""
+
+    delivery_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """An attempt's outcome as one write of a batch: ``processed`` (``text`` is the outcome),
+    ``failed`` / ``deferred`` (``text`` is the error or reason, with ``next_attempt_at``) or
+    ``dead`` (``text`` is the reason); see the ``mark_*`` methods."""
+
+    delivery_id: str
+    kind: Literal["processed", "failed", "dead", "deferred"]
+    text: str
+    next_attempt_at: str | None = None
+
+
+WorkerWrite = StartAttempt | Outcome

@@ -1,0 +1,95 @@
+"""Schema migrations for the SQLite store, applied in order, each once.
+
+Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "events",
+        """
+        CREATE TABLE events (
+            delivery_id TEXT PRIMARY KEY,
+            event_type TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'received',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            outcome TEXT,
+            received_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            queued_at TEXT,
+            processed_at TEXT,
+            next_attempt_at TEXT,
+            event_timestamp TEXT NOT NULL,
+            webhook_timestamp INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            selfcheck_nonce TEXT
+        );
+        CREATE INDEX events_status_updated ON events (status, updated_at);
+        CREATE INDEX events_type ON events (event_type);
+        CREATE INDEX events_received ON events (received_at);
+        CREATE INDEX events_selfcheck ON events (selfcheck_nonce)
+            WHERE selfcheck_nonce IS NOT NULL;
+        """,
+    ),
+    (
+        2,
+        "mirror",
+        # The workers' local mirror of Billoget entities (core/store/sqlite/mirror.py).
+        # ``id`` is the entity id as text; ``data`` the JSON fetched from the API;
+        # ``updated_at`` its ``updatedAt`` (fixed-width UTC text); a deleted entity keeps a
+        # tombstone row.
+        """
+        CREATE TABLE budgets (
+            id TEXT PRIMARY KEY,
+            data TEXT,
+            updated_at TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            deleted_at TEXT,
+            fetched_at TEXT,
+            last_delivery_id TEXT
+        );
+        CREATE INDEX budgets_updated ON budgets (updated_at);
+        CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            data TEXT,
+            updated_at TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            deleted_at TEXT,
+            fetched_at TEXT,
+            last_delivery_id TEXT
+        );
+        CREATE INDEX customers_updated ON customers (updated_at);
+        CREATE TABLE products (
+            id TEXT PRIMARY KEY,
+            data TEXT,
+            updated_at TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            deleted_at TEXT,
+            fetched_at TEXT,
+            last_delivery_id TEXT
+        );
+        CREATE INDEX products_updated ON products (updated_at);
+        """,
+    ),
+    (
+        10,
+        "selfcheck",
+        # The self-check's results (the last one is shown by /readyz) and the time of the last
+        # call to Billoget's test endpoint (10 per minute), shared by every process.
+        """
+        CREATE TABLE selfcheck_results (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            json TEXT NOT NULL
+        );
+        CREATE TABLE selfcheck_throttle (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_call_at REAL NOT NULL
+        );
+        """,
+    ),
+]

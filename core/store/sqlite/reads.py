@@ -1,0 +1,110 @@
+"""The SQLite event store's reads: events, counts, the relay sweeper's query, self-check results.
+
+Module functions on an open connection; :class:`core.store_sqlite.SQLiteEventStore` runs them on
+its thread's connection and turns a SQLite failure into a StoreUnavailableError.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from core.store.models import RelayItem, Status, StoredEvent
+
+EVENT_COLUMNS = (
+    "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
+    "queued_at, processed_at, next_attempt_at, event_timestamp, webhook_timestamp, body, "
+    "selfcheck_nonce"
+)
+
+# The sweeper's query: ``received`` for longer than the grace, ``queued`` with no progress (nor
+# a retry pending) for the stale period, ``failed`` whose retry is overdue by it; oldest first.
+# One branch per status, each a range on the (status, updated_at) index (``MAX(updated_at, x) <
+# t`` is ``updated_at < t AND x < t``), so a sweep reads only the rows that are due instead of
+# every queued one.
+_DUE_BRANCH = (
+    "SELECT * FROM (SELECT delivery_id, event_type, updated_at FROM events WHERE {}"
+    " ORDER BY updated_at LIMIT ?)"
+)
+DUE_FOR_RELAY = (
+    " UNION ALL ".join(
+        _DUE_BRANCH.format(where)
+        for where in (
+            "status = 'received' AND updated_at < ?",
+            "status = 'queued' AND updated_at < ? AND COALESCE(next_attempt_at, '') < ?",
+            "status = 'failed' AND COALESCE(next_attempt_at, updated_at) < ?",
+        )
+    )
+    + " ORDER BY updated_at LIMIT ?"
+)
+
+
+def row_to_event(row: Sequence[Any]) -> StoredEvent:
+    values = list(row)
+    values[2] = Status(values[2])
+    body = values[13]
+    values[13] = body.encode() if isinstance(body, str) else bytes(body)
+    return StoredEvent(*values)
+
+
+def get_event(conn: sqlite3.Connection, delivery_id: str) -> StoredEvent | None:
+    row = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE delivery_id = ?", (delivery_id,)
+    ).fetchone()
+    return row_to_event(row) if row is not None else None
+
+
+def list_events(
+    conn: sqlite3.Connection,
+    *,
+    status: Status | None,
+    event_type: str | None,
+    since: str | None,
+    limit: int,
+) -> list[StoredEvent]:
+    where, params = ["1 = 1"], []
+    if status is not None:
+        where.append("status = ?")
+        params.append(status.value)
+    if event_type is not None:
+        where.append("event_type = ?")
+        params.append(event_type)
+    if since is not None:
+        where.append("received_at >= ?")
+        params.append(since)
+    rows = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)}"
+        " ORDER BY received_at DESC, delivery_id LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [row_to_event(r) for r in rows]
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    rows = conn.execute("SELECT status, COUNT(*) FROM events GROUP BY status").fetchall()
+    found = {str(r[0]): int(r[1]) for r in rows}
+    return {s.value: found.get(s.value, 0) for s in Status}
+
+
+def find_selfcheck(conn: sqlite3.Connection, nonce: str) -> StoredEvent | None:
+    row = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE selfcheck_nonce = ? LIMIT 1", (nonce,)
+    ).fetchone()
+    return row_to_event(row) if row is not None else None
+
+
+def due_for_relay(
+    conn: sqlite3.Connection, *, received_before: str, stale_before: str, limit: int
+) -> list[RelayItem]:
+    """What the sweeper re-enqueues (see :data:`DUE_FOR_RELAY`), given the cut-off times."""
+    params = (received_before, limit, stale_before, stale_before, limit, stale_before, limit)
+    rows = conn.execute(DUE_FOR_RELAY, (*params, limit)).fetchall()
+    return [RelayItem(r[0], r[1]) for r in rows]
+
+
+def last_selfcheck(conn: sqlite3.Connection) -> tuple[str, bool, str] | None:
+    rows = conn.execute(
+        "SELECT at, ok, json FROM selfcheck_results ORDER BY id DESC LIMIT 1"
+    ).fetchall()
+    return (str(rows[0][0]), bool(rows[0][1]), str(rows[0][2])) if rows else None
