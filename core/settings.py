@@ -35,6 +35,14 @@ DEFAULT_WORKER_PROBLEM_TTL_S = 300.0
 DEFAULT_RELAY_SWEEP_INTERVAL_S = 5.0
 DEFAULT_RELAY_RECEIVED_GRACE_S = 10.0
 DEFAULT_RELAY_STALE_AFTER_S = 300.0
+DEFAULT_DATABASE_POOL_MIN_SIZE = 1
+DEFAULT_DATABASE_POOL_MAX_SIZE = 10
+DEFAULT_DATABASE_POOL_TIMEOUT_S = 5.0
+DEFAULT_DATABASE_CONNECT_TIMEOUT_S = 5
+DEFAULT_DATABASE_STARTUP_WAIT_S = 30.0
+DEFAULT_RETENTION_KEEP_IDS_DAYS = 7.0
+DEFAULT_RETENTION_INTERVAL_S = 300.0
+STORE_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -64,7 +72,9 @@ class Settings(BaseSettings):
     redis_url: str = Field(DEFAULT_REDIS_URL, description="Redis for the Dramatiq queue.")
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
-        description="Event store. `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`.",
+        repr=False,  # a PostgreSQL URL may hold a password
+        description="Event store: `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` "
+        "or `postgresql://user:password@host:5432/dbname`.",
     )
     billoget_webhook_secret: SecretStr | None = Field(
         None,
@@ -168,6 +178,57 @@ class Settings(BaseSettings):
         "INFO", description="Log level of every process."
     )
 
+    # -- PostgreSQL store and retention (issue 10) --
+    database_pool_min_size: int = Field(
+        DEFAULT_DATABASE_POOL_MIN_SIZE,
+        ge=0,
+        description="PostgreSQL: connections each process keeps open.",
+    )
+    database_pool_max_size: int = Field(
+        DEFAULT_DATABASE_POOL_MAX_SIZE,
+        ge=1,
+        description="PostgreSQL: most connections one process opens (receiver: 2-4 is plenty; "
+        "workers: their threads + 2).",
+    )
+    database_pool_timeout_s: float = Field(
+        DEFAULT_DATABASE_POOL_TIMEOUT_S,
+        gt=0,
+        description="PostgreSQL: wait this long for a pooled connection before answering 503.",
+    )
+    database_connect_timeout_s: int = Field(
+        DEFAULT_DATABASE_CONNECT_TIMEOUT_S,
+        ge=1,
+        description="PostgreSQL: timeout of one connection attempt.",
+    )
+    database_startup_wait_s: float = Field(
+        DEFAULT_DATABASE_STARTUP_WAIT_S,
+        ge=0,
+        description="At start-up, wait this long for a store that is starting or locked, then "
+        "exit 2.",
+    )
+    database_prepared_statements: bool = Field(
+        True,
+        description="PostgreSQL: server-side prepared statements; turn off behind PgBouncer "
+        "in transaction mode.",
+    )
+    retention_days: float = Field(
+        0,
+        ge=0,
+        description="The receiver empties bodies of events done for longer than this, in the "
+        "background (0: keep everything; see `prune`).",
+    )
+    retention_keep_ids_days: float = Field(
+        DEFAULT_RETENTION_KEEP_IDS_DAYS,
+        ge=1,
+        description="Done events are deleted only after this (the sender's retry horizon), so "
+        "a late retry is still a duplicate.",
+    )
+    retention_interval_s: float = Field(
+        DEFAULT_RETENTION_INTERVAL_S,
+        gt=0,
+        description="How often the background prune runs (when `RETENTION_DAYS` is set).",
+    )
+
     @field_validator("billoget_webhook_secret")
     @classmethod
     def _secrets_decode(cls, value: SecretStr | None) -> SecretStr | None:
@@ -203,13 +264,22 @@ class Settings(BaseSettings):
             )
         return secrets
 
+    def store_backend(self) -> Literal["sqlite", "postgresql"]:
+        """``sqlite`` or ``postgresql``, from ``database_url``'s scheme; ConfigError otherwise."""
+        scheme = self.database_url.partition("://")[0].lower()
+        backend = STORE_SCHEMES.get(scheme)
+        if backend is None or "://" not in self.database_url:
+            raise ConfigError(
+                f"DATABASE_URL: unsupported scheme {scheme!r}: use sqlite:///path.db or "
+                "postgresql://user:password@host:5432/dbname"
+            )
+        return "sqlite" if backend == "sqlite" else "postgresql"
+
     def sqlite_path(self) -> Path:
         """The SQLite file of ``database_url``."""
         prefix = "sqlite:///"
         if not self.database_url.startswith(prefix):
-            raise ConfigError(
-                f"DATABASE_URL must start with {prefix!r} (only SQLite is supported for now)"
-            )
+            raise ConfigError(f"DATABASE_URL must start with {prefix!r} for a SQLite store")
         return Path(self.database_url[len(prefix) :])
 
 

@@ -17,8 +17,7 @@ from dramatiq.middleware import Middleware
 from core.billoget import ApiKey, BillogetClient, check_api_config
 from core.queue import build_message
 from core.settings import Settings
-from core.store import migrate_when_ready
-from core.store.sqlite.mirror import SQLiteMirrorStore
+from core.store import EventStore, MirrorStore, open_worker_stores
 from workers.api import BudgetedApi
 from workers.coalesce import EntityLock
 from workers.handlers.mirror import MirrorHandlers
@@ -59,16 +58,16 @@ class WorkerRuntime:
         settings: Settings,
         *,
         broker: dramatiq.Broker,
-        store: SQLiteMirrorStore | None = None,
+        stores: tuple[EventStore, MirrorStore] | None = None,
     ) -> None:
+        """``stores``: the event store and its mirror (opened from ``DATABASE_URL`` and closed
+        with the runtime when not given)."""
         self.settings = settings
         self.broker = broker
         self.api_key = api_key_of(settings)
-        self._owns_store = store is None
-        if store is None:
-            store = SQLiteMirrorStore(settings.sqlite_path(), synchronous="NORMAL")
-            migrate_when_ready(store)
-        self.store = store
+        self._owns_store = stores is None
+        self.store, self.mirror = stores if stores is not None else open_worker_stores(settings)
+        store = self.store
         self.writer = StoreWriter(store)
         self._processor: Processor | None = None
         self._redis: aioredis.Redis | None = None
@@ -123,7 +122,7 @@ class WorkerRuntime:
         lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
         return Processor(
             writer=self.writer,
-            mirror=self.store,
+            mirror=self.mirror,
             registry=build_registry(s, lock=lock),
             api=api,
             policy=RetryPolicy(

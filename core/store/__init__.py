@@ -1,9 +1,11 @@
 """The event store: the source of truth for every delivery.
 
-:mod:`core.store.models` holds the :class:`EventStore` protocol and its records; each backend
-is a package beside it (:mod:`core.store.sqlite`). :func:`open_store` picks one from
-``DATABASE_URL`` and migrates it. Status moves ``received → queued → processed | failed |
-dead``; ``failed`` goes back to ``queued`` when retried.
+:mod:`core.store.models` holds the :class:`EventStore` protocol and its records, and
+:mod:`core.store.mirror` the mirror's; each backend is a package beside them
+(:mod:`core.store.sqlite`, :mod:`core.store.postgres`). :func:`open_store` and
+:func:`open_worker_stores` pick one from ``DATABASE_URL`` and migrate it, waiting a bounded
+time for a database that is still starting. Status moves ``received → queued → processed |
+failed | dead``; ``failed`` goes back to ``queued`` when retried.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from core.errors import StoreUnavailableError
+from core.errors import ConfigError, StoreUnavailableError
+from core.store.mirror import MirrorStore
 from core.store.models import (
     DONE_STATUSES,
     EventStore,
@@ -25,6 +28,7 @@ from core.store.models import (
     StartAttempt,
     Status,
     StoredEvent,
+    SweeperLease,
     WorkerWrite,
 )
 
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DONE_STATUSES",
     "EventStore",
+    "MirrorStore",
     "NewDelivery",
     "Outcome",
     "RelayItem",
@@ -42,21 +47,80 @@ __all__ = [
     "StartAttempt",
     "Status",
     "StoredEvent",
+    "SweeperLease",
     "WorkerWrite",
+    "build_store",
+    "describe_store",
     "migrate_when_ready",
     "open_store",
+    "open_worker_stores",
 ]
 
 log = logging.getLogger(__name__)
 
 
-def open_store(settings: Settings) -> EventStore:
-    """The store named by ``DATABASE_URL``, migrated."""
-    from core.store.sqlite.store import SQLiteEventStore
+def describe_store(settings: Settings) -> str:
+    """Where the store is, for logs: the SQLite file, or PostgreSQL's host:port/db (never
+    the URL's user or password)."""
+    if settings.store_backend() == "sqlite":
+        return str(settings.sqlite_path())
+    from core.store.postgres.connections import describe
 
-    store = SQLiteEventStore(settings.sqlite_path())
-    migrate_when_ready(store)
+    return f"postgresql {describe(settings.database_url)}"
+
+
+def build_store(settings: Settings, *, worker: bool = False) -> tuple[EventStore, MirrorStore]:
+    """The store of ``DATABASE_URL`` and its mirror, not migrated. ``worker``: SQLite writes
+    on one connection with ``synchronous=NORMAL`` (see :mod:`core.store.sqlite.connections`)."""
+    if settings.store_backend() == "sqlite":
+        from core.store.sqlite.mirror import SQLiteMirror
+        from core.store.sqlite.store import SQLiteEventStore
+
+        if worker:
+            sqlite = SQLiteEventStore(
+                settings.sqlite_path(), synchronous="NORMAL", single_writer=True
+            )
+        else:
+            sqlite = SQLiteEventStore(settings.sqlite_path())
+        return sqlite, SQLiteMirror(sqlite)
+    from core.store.postgres import PostgresEventStore, PostgresMirror
+
+    pg = PostgresEventStore(
+        settings.database_url,
+        min_size=settings.database_pool_min_size,
+        max_size=settings.database_pool_max_size,
+        timeout_s=settings.database_pool_timeout_s,
+        connect_timeout_s=settings.database_connect_timeout_s,
+        prepare=settings.database_prepared_statements,
+        name="billoget-hooks worker" if worker else "billoget-hooks",
+    )
+    return pg, PostgresMirror(pg)
+
+
+def open_store(settings: Settings) -> EventStore:
+    """The store named by ``DATABASE_URL``, migrated; ConfigError (exit 2) when the scheme is
+    unknown or the store cannot be reached within ``DATABASE_STARTUP_WAIT_S``."""
+    store, _ = build_store(settings)
+    _migrate_or_stop(store, settings)
     return store
+
+
+def open_worker_stores(settings: Settings) -> tuple[EventStore, MirrorStore]:
+    """:func:`open_store` for a worker process: the store and its mirror, sharing connections."""
+    store, mirror = build_store(settings, worker=True)
+    _migrate_or_stop(store, settings)
+    return store, mirror
+
+
+def _migrate_or_stop(store: EventStore, settings: Settings) -> None:
+    try:
+        migrate_when_ready(store, timeout_s=settings.database_startup_wait_s)
+    except StoreUnavailableError as exc:
+        store.close()
+        raise ConfigError(
+            f"cannot open the event store {describe_store(settings)} within "
+            f"{settings.database_startup_wait_s:g} s (DATABASE_STARTUP_WAIT_S): {exc.message}"
+        ) from None
 
 
 DEFAULT_MIGRATE_TIMEOUT_S = 30.0
@@ -69,8 +133,9 @@ def migrate_when_ready(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Migrate, waiting out a store that is busy or locked at start-up (another process is
-    writing, a backup holds a lock) with a warning per try; give up after ``timeout_s``."""
+    """Migrate, waiting out a store that is busy, locked or still starting at start-up
+    (another process is writing, a backup holds a lock, PostgreSQL is coming up) with a
+    warning per try; give up after ``timeout_s``."""
     deadline, delay_s = clock() + timeout_s, 0.2
     while True:
         try:
@@ -79,6 +144,11 @@ def migrate_when_ready(
         except StoreUnavailableError as exc:
             if clock() + delay_s > deadline:
                 raise
-            log.warning("event store not ready at start-up (%s): again in %.1f s", exc, delay_s)
+            log.warning(
+                "event store not ready at start-up (%s): again in %.1f s, waiting up to %g s",
+                exc.message,
+                delay_s,
+                timeout_s,
+            )
             sleep(delay_s)
             delay_s = min(delay_s * 2, 5.0)

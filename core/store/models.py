@@ -1,9 +1,10 @@
 """The event store's contract: the ``EventStore`` protocol and the records it takes and returns.
 
 :class:`EventStore` is the interface the receiver, the workers and the CLI use; SQLite
-(:mod:`core.store.sqlite.store`) implements it today, and a PostgreSQL store can implement it later
-without touching its callers. Status moves ``received → queued → processed | failed | dead``;
-``failed`` goes back to ``queued`` when retried. Outcomes are recorded with their reason.
+(:mod:`core.store.sqlite`) and PostgreSQL (:mod:`core.store.postgres`) implement it and pass one
+conformance suite (``tests/core/store/test_conformance.py``). It holds what production calls,
+no more; the tests exercise the same methods. Status moves ``received → queued → processed |
+failed | dead``; ``failed`` goes back to ``queued`` when retried. Outcomes are recorded with their reason.
 """
 
 from __future__ import annotations
@@ -68,25 +69,40 @@ class RelayItem:
     event_type: str
 
 
+class SweeperLease(Protocol):
+    """The right to run the relay sweeper, held by one receiver at a time across processes and
+    hosts; released by the operating system or the database when its holder dies."""
+
+    def held(self) -> bool:
+        """True if this process holds the lease now, taking it when it is free (blocking, never
+        waits for the holder)."""
+        ...
+
+    def release(self) -> None: ...
+
+
 class EventStore(Protocol):
     """What every store implementation provides. Methods are blocking; async callers run them
     in a thread. Every method may raise :class:`core.errors.StoreUnavailableError`."""
 
-    def migrate(self) -> None: ...
-
-    def insert_batch(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
-        """Commit all in one transaction; per item True if stored, False if a duplicate."""
+    def migrate(self) -> None:
+        """Apply the pending migrations (one process at a time)."""
         ...
 
-    def mark_queued(self, delivery_ids: Sequence[str]) -> None:
-        """``received``/``failed`` → ``queued`` once the message is on the broker."""
+    def pending_migrations(self) -> list[tuple[int, str, str]]:
+        """``(version, name, sql)`` of each migration :meth:`migrate` would apply."""
         ...
 
     def commit_batch(
         self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
     ) -> list[bool]:
-        """:meth:`insert_batch` and :meth:`mark_queued` of ``queued_ids`` in one transaction
-        (the receiver's group commit carries the relay's marks: no transaction of their own)."""
+        """The receiver's group commit: insert ``deliveries`` and mark ``queued_ids`` queued in
+        one transaction; per delivery True if stored, False if its id was already stored (or
+        came earlier in the batch). Concurrent callers with one id: exactly one learns True."""
+        ...
+
+    def mark_queued(self, delivery_ids: Sequence[str]) -> None:
+        """``received``/``failed`` → ``queued`` once the message is on the broker."""
         ...
 
     def due_for_relay(
@@ -94,6 +110,10 @@ class EventStore(Protocol):
     ) -> list[RelayItem]:
         """Events committed but not on the broker: ``received`` for longer than the grace, or
         ``queued``/``failed`` with no progress for ``stale_after_s`` (the broker lost them)."""
+        ...
+
+    def sweeper_lease(self) -> SweeperLease:
+        """The lease that makes one receiver the sweeper (see :class:`SweeperLease`)."""
         ...
 
     def get(self, delivery_id: str) -> StoredEvent | None: ...
@@ -109,23 +129,23 @@ class EventStore(Protocol):
 
     def counts(self) -> dict[str, int]: ...
 
-    def start_attempt(self, delivery_id: str) -> StoredEvent | None:
-        """Count one processing attempt; None if the event is unknown or already done."""
-        ...
-
-    def mark_processed(self, delivery_id: str, *, outcome: str) -> None: ...
-
-    def mark_failed(self, delivery_id: str, *, error: str, next_attempt_at: str) -> None: ...
-
-    def mark_dead(self, delivery_id: str, *, reason: str) -> None: ...
-
-    def mark_deferred(self, delivery_id: str, *, reason: str, next_attempt_at: str) -> None:
-        """Back to ``queued`` until ``next_attempt_at`` (e.g. waiting for the API rate budget);
-        the attempt just started is not counted against the retry limit."""
+    def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
+        """The workers' group commit: apply ``writes`` in order, all in one transaction. A
+        :class:`StartAttempt` counts one attempt and returns the event as it was (None if
+        unknown or already done); an :class:`Outcome` records ``processed`` / ``failed`` /
+        ``dead`` / ``deferred`` (back to ``queued``, the attempt not counted) and returns None.
+        ``failed`` and ``deferred`` never undo ``processed`` or ``dead``."""
         ...
 
     def requeue(self, delivery_ids: Sequence[str]) -> int:
         """Send events back through the pipeline (replay): status ``received``, attempts 0."""
+        ...
+
+    def prune(self, *, bodies_before: str, ids_before: str, limit: int) -> tuple[int, int]:
+        """Retention, one small batch: empty the bodies of events done (``processed``/``dead``)
+        since before ``bodies_before`` and delete events done since before ``ids_before``;
+        ``(bodies emptied, events deleted)``, each at most ``limit``. Never touches an event
+        that is not done."""
         ...
 
     def find_selfcheck(self, nonce: str) -> StoredEvent | None: ...
@@ -150,13 +170,6 @@ class EventStore(Protocol):
 
     def close(self) -> None: ...
 
-    def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
-        """The workers' group commit: apply ``writes`` in order, all in one transaction, each
-        exactly as its single method would (:meth:`start_attempt` for a :class:`StartAttempt`,
-        ``mark_*`` for an :class:`Outcome`). Per write: the event for a ``StartAttempt`` (None
-        if unknown or already done), None for an ``Outcome``."""
-        ...
-
 
 class StagedBatch(Protocol):
     """A group commit with its statements run and its ``COMMIT`` still to come."""
@@ -172,9 +185,9 @@ class StagedBatch(Protocol):
 
 @runtime_checkable
 class StagesBatches(Protocol):
-    """Optional: a store that can split :meth:`EventStore.commit_batch` in two, so the caller
-    runs the statements where it likes (the receiver: on its event loop) and only the blocking
-    ``COMMIT`` on the store-writer thread. Other stores simply use ``commit_batch``."""
+    """Optional (SQLite): a store that can split :meth:`EventStore.commit_batch` in two, so the
+    caller runs the statements where it likes (the receiver: on its event loop) and only the
+    blocking ``COMMIT`` on the store-writer thread. Other stores simply use ``commit_batch``."""
 
     def stage_batch(
         self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
@@ -189,7 +202,7 @@ class StagesBatches(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class StartAttempt:
-    """:meth:`EventStore.start_attempt` as one write of a batch."""
+    """Count one processing attempt (see :meth:`EventStore.apply_worker_writes`)."""
 
     delivery_id: str
 
@@ -198,7 +211,7 @@ class StartAttempt:
 class Outcome:
     """An attempt's outcome as one write of a batch: ``processed`` (``text`` is the outcome),
     ``failed`` / ``deferred`` (``text`` is the error or reason, with ``next_attempt_at``) or
-    ``dead`` (``text`` is the reason); see the ``mark_*`` methods."""
+    ``dead`` (``text`` is the reason); see :meth:`EventStore.apply_worker_writes`."""
 
     delivery_id: str
     kind: Literal["processed", "failed", "dead", "deferred"]

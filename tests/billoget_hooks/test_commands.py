@@ -17,7 +17,7 @@ from dramatiq.brokers.stub import StubBroker
 from billoget_hooks.cli import main
 from core.queue import QUEUE_NAME
 from core.samples import envelope_bytes, sample_data
-from core.store import NewDelivery, Status
+from core.store import NewDelivery, Outcome, Status
 from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.emulator import RunningEmulator, emulator, emulator_factory, http_session
 from tests.fixtures.infra import TEST_SECRET
@@ -80,9 +80,9 @@ def queue_redis(
 
 @pytest.fixture
 def filled(store: SQLiteEventStore) -> SQLiteEventStore:
-    store.insert_batch([delivery(1), delivery(2, "customer.created"), delivery(3)])
-    store.mark_processed("dlv_0001", outcome="mirrored")
-    store.mark_dead("dlv_0003", reason="ValueError: budget has no customer")
+    store.commit_batch([delivery(1), delivery(2, "customer.created"), delivery(3)])
+    store.apply_worker_writes([Outcome("dlv_0001", "processed", "mirrored")])
+    store.apply_worker_writes([Outcome("dlv_0003", "dead", "ValueError: budget has no customer")])
     return store
 
 
@@ -199,9 +199,9 @@ def test_events_replay_an_unknown_id_changes_nothing_and_exits_1(
 def test_events_replay_dead_replays_only_the_dead_with_progress(
     cli: Cli, store: SQLiteEventStore, queue_redis: redis.Redis
 ) -> None:
-    store.insert_batch([delivery(n) for n in range(130)])
+    store.commit_batch([delivery(n) for n in range(130)])
     for n in range(120):
-        store.mark_dead(f"dlv_{n:04d}", reason="boom")
+        store.apply_worker_writes([Outcome(f"dlv_{n:04d}", "dead", "boom")])
 
     code, out, _ = cli("events", "replay", "--status", "dead", "--since", "1h")
 
@@ -296,7 +296,7 @@ async def test_selfcheck_command_passes_against_a_receiver_in_another_process(
 def test_events_replay_skips_selfcheck_deliveries(
     cli: Cli, store: SQLiteEventStore, queue_redis: redis.Redis
 ) -> None:
-    store.insert_batch([replace(delivery(9, "customer.created"), selfcheck_nonce="sc_1")])
+    store.commit_batch([replace(delivery(9, "customer.created"), selfcheck_nonce="sc_1")])
 
     code, out, _ = cli("events", "replay", "dlv_0009")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from core.store.sqlite.mirror import TABLES
+from core.store.mirror import TABLES
 from tests.workers.conftest import Billoget
 
 FAMILY_OF_TABLE = {table: family for family, table in TABLES.items()}
@@ -37,7 +37,7 @@ def _mirror_matches(billoget_state: dict[str, list[dict[str, Any]]], worker: Any
     for table, entities in billoget_state.items():
         family = FAMILY_OF_TABLE[table]
         for entity in entities:
-            row = worker.store.get_entity(family, entity["id"])
+            row = worker.mirror.get_entity(family, entity["id"])
             if row is None:
                 problems.append(f"{family} {entity['id']} missing")
             elif entity["deleted"]:
@@ -82,7 +82,7 @@ async def test_an_update_delivered_after_the_delete_does_not_resurrect(
     await worker.wait_done(worker.feed([deleted]))
     late, _ = await worker.wait_done(worker.feed([updated, created]))
 
-    row = worker.store.get_entity("customer", customer["id"])
+    row = worker.mirror.get_entity("customer", customer["id"])
     assert row is not None and row.deleted
     assert late.outcome == "coalesced"
     assert await billoget.api_requests() == []

@@ -45,7 +45,7 @@ class CountingStore(SQLiteEventStore):
 def store(tmp_path: Path) -> Iterator[CountingStore]:
     s = CountingStore(tmp_path / "events.db")
     s.migrate()
-    s.insert_batch(
+    s.commit_batch(
         [
             NewDelivery(f"d{i}", "budget.updated", "2024-01-01T00:00:00.000000Z", 1, b"{}")
             for i in range(20)

@@ -1,10 +1,16 @@
 """The SQLite event store's connections and transactions.
 
 One connection per thread (WAL, a busy timeout, ``synchronous`` as asked), opened on first use;
-:meth:`SQLiteConnections._write` is one ``BEGIN IMMEDIATE`` transaction and
-:meth:`SQLiteConnections._reading` a read, each turning a SQLite failure into a
-StoreUnavailableError. :class:`core.store_sqlite.SQLiteEventStore` (and its subclass, the
-workers' :class:`core.mirror.SQLiteMirrorStore`) build on it.
+:meth:`SQLiteConnections.write` is one ``BEGIN IMMEDIATE`` transaction and
+:meth:`SQLiteConnections.reading` a read, each turning a SQLite failure into a
+StoreUnavailableError. :class:`core.store.sqlite.store.SQLiteEventStore` is one; the mirror
+(:class:`core.store.sqlite.mirror.SQLiteMirror`) composes it.
+
+``single_writer=True`` (the workers): the threads write in turn, on ONE connection, behind a
+Python lock. The lock hands over as soon as it is free (SQLite's busy handler sleeps 1, 2, 5,
+10… ms between tries; only other processes, the receiver, still meet it), and that connection's
+page cache stays warm (a connection's cache is dropped whenever another one commits). Reads
+keep one connection per thread.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class SQLiteConnections:
         *,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        single_writer: bool = False,
     ):
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
@@ -45,6 +52,8 @@ class SQLiteConnections:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._staging: sqlite3.Connection | None = None  # see stage_batch
+        self._write_lock: threading.Lock | None = threading.Lock() if single_writer else None
+        self._write_conn: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -69,9 +78,20 @@ class SQLiteConnections:
         return conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction; any SQLite failure becomes a 503-able error."""
-        conn = self._connect()
+        if self._write_lock is None:
+            with self._transaction(self._connect()) as conn:
+                yield conn
+            return
+        with self._write_lock:
+            if self._write_conn is None:
+                self._write_conn = self._open(self._busy_timeout_ms)
+            with self._transaction(self._write_conn) as conn:
+                yield conn
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -89,15 +109,15 @@ class SQLiteConnections:
             raise StoreUnavailableError(f"event store write failed: {exc}") from exc
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection; any SQLite failure becomes a 503-able error."""
         try:
             yield self._connect()
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"event store read failed: {exc}") from exc
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._reading() as conn:
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.reading() as conn:
             return conn.execute(sql, params).fetchall()
 
     def db(self) -> sqlite_utils.Database:
@@ -105,6 +125,7 @@ class SQLiteConnections:
         return sqlite_utils.Database(self._connect())
 
     def close(self) -> None:
+        self._write_conn = None
         with self._all_lock:
             conns, self._all = self._all, []
         for conn in conns:

@@ -92,4 +92,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        11,
+        "retention",
+        # ``pruned_at``: when retention emptied the body of a done event (its delivery id stays,
+        # so a late retry is still a duplicate). No index of its own: retention walks the
+        # (status, updated_at) index, and the receiver's inserts stay as cheap as before.
+        """
+        ALTER TABLE events ADD COLUMN pruned_at TEXT;
+        """,
+    ),
 ]

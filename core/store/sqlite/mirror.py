@@ -1,8 +1,10 @@
-"""The local mirror of Billoget entities: budgets, customers and products.
+"""The mirror (:class:`core.store.mirror.MirrorStore`) in the event store's SQLite file.
 
-:class:`MirrorStore` is the interface the workers use; :class:`SQLiteMirrorStore` keeps the
-tables (migration 2) in the event store's SQLite file, so they can be queried with sqlite-utils
-or Datasette next to the events. A PostgreSQL store can implement both interfaces later.
+:class:`SQLiteMirror` composes the store's connection owner (:class:`SQLiteConnections`): its
+writes take the same single write connection as the workers' bookkeeping, its reads this
+thread's connection. The tables (migration 2) sit next to the events, so they can be queried
+with sqlite-utils or Datasette. Plain ``sqlite3`` statements: each write is one conditional
+``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` that sqlite-utils' upsert cannot express.
 
 Writes are conditional, so events applied in any order converge to the newest state:
 
@@ -11,102 +13,26 @@ Writes are conditional, so events applied in any order converge to the newest st
 - a delete leaves a tombstone (``deleted = 1``) that no later upsert undoes. Billoget ids are
   auto-increment and never reused, so an entity is never resurrected; should an id ever come
   back, delete its row by hand (``DELETE FROM budgets WHERE id = ?``) and replay its events.
-
-Ids may be integers or strings in Billoget's JSON; the mirror stores them as text (``42`` →
-``"42"``).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
-from core.events import Family
-from core.store.sqlite.store import SQLiteEventStore
-from core.times import format_time
+from core.store.mirror import (
+    COLUMNS,
+    FAMILIES,
+    MirrorRow,
+    MirrorStore,
+    normalize_id,
+    normalize_time,
+    table_of,
+)
+from core.store.sqlite.connections import SQLiteConnections
 
-FAMILIES: tuple[Family, ...] = ("budget", "customer", "product")
-TABLES: dict[str, str] = {"budget": "budgets", "customer": "customers", "product": "products"}
-_COLUMNS = "id, data, updated_at, deleted, deleted_at, fetched_at, last_delivery_id"
-
-
-def normalize_id(entity_id: int | str) -> str:
-    """The mirror's text form of an entity id."""
-    if isinstance(entity_id, bool) or not isinstance(entity_id, int | str):
-        raise ValueError(f"entity id must be an integer or a string, not {entity_id!r}")
-    text = str(entity_id).strip()
-    if not text:
-        raise ValueError("entity id is empty")
-    return text
-
-
-def normalize_time(value: object) -> str | None:
-    """An ISO-8601 time (text or datetime) as fixed-width UTC text; None if absent or bad."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_time(moment)
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorRow:
-    family: str
-    id: str
-    data: dict[str, Any] | None
-    updated_at: str | None
-    deleted: bool
-    deleted_at: str | None
-    fetched_at: str | None
-    last_delivery_id: str | None
-
-
-class MirrorStore(Protocol):
-    """What a mirror implementation provides. Blocking; async callers use a thread."""
-
-    def get_entity(self, family: str, entity_id: int | str) -> MirrorRow | None: ...
-
-    def upsert_entity(
-        self,
-        family: str,
-        entity_id: int | str,
-        *,
-        data: Mapping[str, Any],
-        updated_at: str | None,
-        fetched_at: str,
-        delivery_id: str | None,
-    ) -> bool:
-        """Store a fetched state if it is not older than the stored one and the entity is not
-        tombstoned; True if it was written."""
-        ...
-
-    def tombstone_entity(
-        self, family: str, entity_id: int | str, *, deleted_at: str, delivery_id: str | None
-    ) -> bool:
-        """Mark the entity deleted (keeping its last data); True if it was not already."""
-        ...
-
-    def list_entities(self, family: str, *, include_deleted: bool = True) -> list[MirrorRow]: ...
-
-
-def _table(family: str) -> str:
-    try:
-        return TABLES[family]
-    except KeyError:
-        raise ValueError(f"no mirror table for {family!r}") from None
+__all__ = ["FAMILIES", "MirrorRow", "MirrorStore", "SQLiteMirror", "normalize_id", "normalize_time"]
 
 
 def _row(family: str, values: Any) -> MirrorRow:
@@ -123,47 +49,18 @@ def _row(family: str, values: Any) -> MirrorRow:
     )
 
 
-class SQLiteMirrorStore(SQLiteEventStore):
-    """The event store plus the mirror tables, on the same file and connections.
+class SQLiteMirror:
+    """The mirror tables, on the connections of an event store (``SQLiteEventStore`` is one)."""
 
-    The worker's store. Its threads write in turn, on ONE connection, behind a Python lock: the
-    lock hands over as soon as it is free (SQLite's busy handler sleeps 1, 2, 5, 10… ms between
-    tries; only other processes, the receiver, still meet it), and that connection's page cache
-    stays warm (a connection's cache is dropped whenever another one commits). Reads keep one
-    connection per thread.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._write_lock = threading.Lock()
-        self._write_conn: sqlite3.Connection | None = None
+    def __init__(self, connections: SQLiteConnections) -> None:
+        self._db = connections
 
     def __repr__(self) -> str:
-        return f"SQLiteMirrorStore({str(self.path)!r})"
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            # the base class writes on this thread's connection: lend it the write connection
-            own = getattr(self._local, "conn", None)
-            try:
-                if self._write_conn is None:
-                    self._local.conn = None
-                    self._write_conn = self._connect()
-                self._local.conn = self._write_conn
-                with super()._write() as conn:
-                    yield conn
-            finally:
-                self._local.conn = own
-
-    def close(self) -> None:
-        with self._write_lock:
-            self._write_conn = None
-            super().close()
+        return f"SQLiteMirror({str(self._db.path)!r})"
 
     def get_entity(self, family: str, entity_id: int | str) -> MirrorRow | None:
-        rows = self._read(
-            f"SELECT {_COLUMNS} FROM {_table(family)} WHERE id = ?",
+        rows = self._db.read(
+            f"SELECT {COLUMNS} FROM {table_of(family)} WHERE id = ?",
             (normalize_id(entity_id),),
         )
         return _row(family, rows[0]) if rows else None
@@ -178,8 +75,8 @@ class SQLiteMirrorStore(SQLiteEventStore):
         fetched_at: str,
         delivery_id: str | None,
     ) -> bool:
-        table = _table(family)
-        with self._write() as conn:
+        table = table_of(family)
+        with self._db.write() as conn:
             cur = conn.execute(
                 f"INSERT INTO {table} (id, data, updated_at, deleted, fetched_at, last_delivery_id)"
                 " VALUES (?, ?, ?, 0, ?, ?)"
@@ -202,8 +99,8 @@ class SQLiteMirrorStore(SQLiteEventStore):
     def tombstone_entity(
         self, family: str, entity_id: int | str, *, deleted_at: str, delivery_id: str | None
     ) -> bool:
-        table = _table(family)
-        with self._write() as conn:
+        table = table_of(family)
+        with self._db.write() as conn:
             cur = conn.execute(
                 f"INSERT INTO {table} (id, deleted, deleted_at, updated_at, last_delivery_id)"
                 " VALUES (?, 1, ?, ?, ?)"
@@ -216,6 +113,5 @@ class SQLiteMirrorStore(SQLiteEventStore):
 
     def list_entities(self, family: str, *, include_deleted: bool = True) -> list[MirrorRow]:
         where = "" if include_deleted else " WHERE deleted = 0"
-        sql = f"SELECT {_COLUMNS} FROM {_table(family)}{where} ORDER BY id"
-        rows = self._read(sql)
+        rows = self._db.read(f"SELECT {COLUMNS} FROM {table_of(family)}{where} ORDER BY id")
         return [_row(family, r) for r in rows]

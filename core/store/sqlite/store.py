@@ -16,6 +16,7 @@ group commit, plain ``sqlite3`` on the hot path), ``reads``, ``worker_writes`` a
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -28,14 +29,30 @@ from core.store.models import (
 )
 from core.store.sqlite import batch as batch
 from core.store.sqlite import reads as reads
+from core.store.sqlite import retention as retention
 from core.store.sqlite import selfcheck as selfcheck
 from core.store.sqlite import worker_writes as worker
 from core.store.sqlite.batch import SQLiteStagedBatch
 from core.store.sqlite.connections import SQLiteConnections
+from core.store.sqlite.lease import FileLease
 from core.store.sqlite.migrations import MIGRATIONS
 from core.times import format_time, utcnow
 
 log = logging.getLogger(__name__)
+
+
+_SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+
+
+def _pending(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
+    known = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")} if known else set()
+    return [m for m in MIGRATIONS if m[0] not in done]
 
 
 def _ago(seconds: float) -> str:
@@ -51,15 +68,11 @@ class SQLiteEventStore(SQLiteConnections):
     # -- schema and health -------------------------------------------------------------------
 
     def migrate(self) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-            for version, name, sql in MIGRATIONS:
-                if version in done:
-                    continue
+        """Apply what is pending in one ``BEGIN IMMEDIATE`` transaction (the file's write lock
+        keeps other processes out meanwhile)."""
+        with self.write() as conn:
+            conn.execute(_SCHEMA_MIGRATIONS)
+            for version, name, sql in _pending(conn):
                 for statement in filter(str.strip, sql.split(";")):
                     conn.execute(statement)
                 conn.execute(
@@ -67,8 +80,14 @@ class SQLiteEventStore(SQLiteConnections):
                 )
                 log.info("applied migration %s (%s)", version, name)
 
+    def pending_migrations(self) -> list[tuple[int, str, str]]:
+        if not self.path.exists():
+            return list(MIGRATIONS)
+        with self.reading() as conn:
+            return _pending(conn)
+
     def check_writable(self) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS store_heartbeat (id INTEGER PRIMARY KEY, at TEXT)"
             )
@@ -76,14 +95,11 @@ class SQLiteEventStore(SQLiteConnections):
 
     # -- receiver (core.store.sqlite.batch) --------------------------------------------------------
 
-    def insert_batch(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
-        return self.commit_batch(deliveries)
-
     def commit_batch(
         self, deliveries: Sequence[NewDelivery], *, queued_ids: Sequence[str] = ()
     ) -> list[bool]:
         now = utcnow()
-        with self._write() as conn:
+        with self.write() as conn:
             return batch.write_batch(conn, deliveries, queued_ids, now)
 
     def stage_batch(
@@ -102,7 +118,7 @@ class SQLiteEventStore(SQLiteConnections):
     def mark_queued(self, delivery_ids: Sequence[str]) -> None:
         if not delivery_ids:
             return
-        with self._write() as conn:
+        with self.write() as conn:
             batch.set_queued(conn, delivery_ids, utcnow())
 
     # -- reads (core.store.sqlite.reads) -----------------------------------------------------------
@@ -112,13 +128,13 @@ class SQLiteEventStore(SQLiteConnections):
     ) -> list[RelayItem]:
         stale = _ago(stale_after_s)
         received = _ago(received_grace_s)
-        with self._reading() as conn:
+        with self.reading() as conn:
             return reads.due_for_relay(
                 conn, received_before=received, stale_before=stale, limit=limit
             )
 
     def get(self, delivery_id: str) -> StoredEvent | None:
-        with self._reading() as conn:
+        with self.reading() as conn:
             return reads.get_event(conn, delivery_id)
 
     def list_events(
@@ -129,66 +145,58 @@ class SQLiteEventStore(SQLiteConnections):
         since: str | None = None,
         limit: int = 100,
     ) -> list[StoredEvent]:
-        with self._reading() as conn:
+        with self.reading() as conn:
             return reads.list_events(
                 conn, status=status, event_type=event_type, since=since, limit=limit
             )
 
     def counts(self) -> dict[str, int]:
-        with self._reading() as conn:
+        with self.reading() as conn:
             return reads.counts(conn)
 
     def find_selfcheck(self, nonce: str) -> StoredEvent | None:
-        with self._reading() as conn:
+        with self.reading() as conn:
             return reads.find_selfcheck(conn, nonce)
 
     def last_selfcheck(self) -> tuple[str, bool, str] | None:
-        with self._reading() as conn:
+        with self.reading() as conn:
             return reads.last_selfcheck(conn)
 
     # -- workers (core.store.sqlite.worker_writes) -------------------------------------------------
-
-    def start_attempt(self, delivery_id: str) -> StoredEvent | None:
-        with self._write() as conn:
-            return worker.start_attempt(conn, delivery_id, utcnow())
-
-    def mark_processed(self, delivery_id: str, *, outcome: str) -> None:
-        now = utcnow()
-        with self._write() as conn:
-            worker.mark_processed(conn, delivery_id, outcome, now)
-
-    def mark_failed(self, delivery_id: str, *, error: str, next_attempt_at: str) -> None:
-        with self._write() as conn:
-            worker.mark_failed(conn, delivery_id, error, next_attempt_at, utcnow())
-
-    def mark_dead(self, delivery_id: str, *, reason: str) -> None:
-        now = utcnow()
-        with self._write() as conn:
-            worker.mark_dead(conn, delivery_id, reason, now)
-
-    def mark_deferred(self, delivery_id: str, *, reason: str, next_attempt_at: str) -> None:
-        with self._write() as conn:
-            worker.mark_deferred(conn, delivery_id, reason, next_attempt_at, utcnow())
 
     def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
         """Every write in one ``BEGIN IMMEDIATE`` transaction, in order, each with the SQL of
         its single method (``start_attempt``, ``mark_*``)."""
         if not writes:
             return []
-        with self._write() as conn:
+        with self.write() as conn:
             return worker.apply_worker_writes(conn, writes, utcnow())
 
     def requeue(self, delivery_ids: Sequence[str]) -> int:
         now = utcnow()
-        with self._write() as conn:
+        with self.write() as conn:
             return worker.requeue(conn, delivery_ids, now)
+
+    def prune(self, *, bodies_before: str, ids_before: str, limit: int) -> tuple[int, int]:
+        now = utcnow()
+        with self.write() as conn:
+            return retention.prune(
+                conn, bodies_before=bodies_before, ids_before=ids_before, limit=limit, now=now
+            )
+
+    # -- the relay sweeper's lease ---------------------------------------------------------------
+
+    def sweeper_lease(self) -> FileLease:
+        """A lock file beside the database (``<file>.sweeper.lock``): one sweeper per file,
+        handed over the moment its holder's process ends."""
+        return FileLease(self.path.with_name(self.path.name + ".sweeper.lock"))
 
     # -- self-check (core.store.sqlite.selfcheck) --------------------------------------------------
 
     def save_selfcheck(self, report_json: str, ok: bool) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             selfcheck.save_selfcheck(conn, report_json, ok, utcnow())
 
     def claim_selfcheck_slot(self, *, min_interval_s: float, now: float) -> float:
-        with self._write() as conn:
+        with self.write() as conn:
             return selfcheck.claim_selfcheck_slot(conn, min_interval_s=min_interval_s, now=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.store import NewDelivery, Status
+from core.store import NewDelivery, Outcome, Status
 from core.store.sqlite.store import SQLiteEventStore
 
 
@@ -51,7 +51,7 @@ def test_commit_batch_marks_the_given_ids_queued_in_the_same_transaction(
     store: SQLiteEventStore,
 ) -> None:
     store.commit_batch([_delivery(n) for n in range(20)])
-    store.mark_processed("dlv_batch_0003", outcome="done")
+    store.apply_worker_writes([Outcome("dlv_batch_0003", "processed", "done")])
     relayed = [f"dlv_batch_{n:04d}" for n in range(10)]
     assert store.commit_batch([_delivery(20)], queued_ids=relayed) == [True]
     counts = store.counts()
@@ -99,7 +99,7 @@ def test_stage_batch_does_not_wait_for_a_lock_another_writer_holds(
 ) -> None:
     other = SQLiteEventStore(store.path)
     try:
-        with other._write():
+        with other.write():
             assert store.stage_batch([_delivery(1)]) is None
         staged = store.stage_batch([_delivery(1)])
         assert staged is not None

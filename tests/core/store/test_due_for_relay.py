@@ -39,7 +39,7 @@ def store(tmp_path: Path) -> Iterator[SQLiteEventStore]:
         next_attempt = rng.choice([None, None, _moment(rng.randrange(60), rng.randrange(10**6))])
         status = rng.choice(STATUSES)
         rows.append((f"dlv_{n}", "budget.updated", status, updated, updated, next_attempt))
-    with s._write() as conn:
+    with s.write() as conn:
         conn.executemany(
             "INSERT INTO events (delivery_id, event_type, status, received_at, updated_at,"
             " next_attempt_at, event_timestamp, webhook_timestamp, body)"
@@ -54,8 +54,8 @@ def store(tmp_path: Path) -> Iterator[SQLiteEventStore]:
 def test_due_for_relay_returns_what_the_plain_predicate_returns_in_the_same_order(
     store: SQLiteEventStore, limit: int
 ) -> None:
-    expected = store._read(REFERENCE_QUERY, (GRACE_CUTOFF, STALE_CUTOFF, STALE_CUTOFF, limit))
-    with store._reading() as conn:
+    expected = store.read(REFERENCE_QUERY, (GRACE_CUTOFF, STALE_CUTOFF, STALE_CUTOFF, limit))
+    with store.reading() as conn:
         found = sqlite_reads.due_for_relay(
             conn, received_before=GRACE_CUTOFF, stale_before=STALE_CUTOFF, limit=limit
         )
@@ -66,7 +66,7 @@ def test_due_for_relay_returns_what_the_plain_predicate_returns_in_the_same_orde
 def test_due_for_relay_reads_each_status_through_the_status_index(
     store: SQLiteEventStore,
 ) -> None:
-    plan = store._read("EXPLAIN QUERY PLAN " + sqlite_reads.DUE_FOR_RELAY, ("x",) * 8)
+    plan = store.read("EXPLAIN QUERY PLAN " + sqlite_reads.DUE_FOR_RELAY, ("x",) * 8)
     searches = [str(row[3]) for row in plan if "events" in str(row[3])]
     assert len(searches) == 3
     assert all("SEARCH events USING INDEX events_status_updated" in s for s in searches)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.store.sqlite.mirror import SQLiteMirrorStore, normalize_id, normalize_time
+from core.store.sqlite.mirror import SQLiteMirror, normalize_id, normalize_time
+from core.store.sqlite.store import SQLiteEventStore
 
 T1, T2, T3 = (
     "2024-01-01T00:00:01.000000Z",
@@ -19,14 +20,14 @@ T1, T2, T3 = (
 
 
 @pytest.fixture
-def mirror(tmp_path: Path) -> Iterator[SQLiteMirrorStore]:
-    store = SQLiteMirrorStore(tmp_path / "m.db")
+def mirror(tmp_path: Path) -> Iterator[SQLiteMirror]:
+    store = SQLiteEventStore(tmp_path / "m.db", single_writer=True)
     store.migrate()
-    yield store
+    yield SQLiteMirror(store)
     store.close()
 
 
-def _upsert(mirror: SQLiteMirrorStore, updated_at: str | None, name: str) -> bool:
+def _upsert(mirror: SQLiteMirror, updated_at: str | None, name: str) -> bool:
     return mirror.upsert_entity(
         "budget",
         7,
@@ -37,7 +38,7 @@ def _upsert(mirror: SQLiteMirrorStore, updated_at: str | None, name: str) -> boo
     )
 
 
-def test_a_newer_state_replaces_an_older_one(mirror: SQLiteMirrorStore) -> None:
+def test_a_newer_state_replaces_an_older_one(mirror: SQLiteMirror) -> None:
     assert _upsert(mirror, T1, "old")
     assert _upsert(mirror, T2, "new")
     row = mirror.get_entity("budget", "7")
@@ -45,7 +46,7 @@ def test_a_newer_state_replaces_an_older_one(mirror: SQLiteMirrorStore) -> None:
 
 
 def test_an_older_state_fetched_late_does_not_overwrite_a_newer_one(
-    mirror: SQLiteMirrorStore,
+    mirror: SQLiteMirror,
 ) -> None:
     _upsert(mirror, T2, "new")
     assert not _upsert(mirror, T1, "old")
@@ -53,7 +54,7 @@ def test_an_older_state_fetched_late_does_not_overwrite_a_newer_one(
     assert row is not None and row.data is not None and row.data["name"] == "new"
 
 
-def test_a_tombstone_is_never_undone_by_a_later_upsert(mirror: SQLiteMirrorStore) -> None:
+def test_a_tombstone_is_never_undone_by_a_later_upsert(mirror: SQLiteMirror) -> None:
     _upsert(mirror, T1, "live")
     assert mirror.tombstone_entity("budget", 7, deleted_at=T2, delivery_id="del")
     assert not _upsert(mirror, T3, "resurrected")
@@ -64,7 +65,7 @@ def test_a_tombstone_is_never_undone_by_a_later_upsert(mirror: SQLiteMirrorStore
 
 
 def test_a_delete_seen_before_any_state_still_leaves_a_tombstone(
-    mirror: SQLiteMirrorStore,
+    mirror: SQLiteMirror,
 ) -> None:
     assert mirror.tombstone_entity("customer", "c-1", deleted_at=T1, delivery_id=None)
     assert not mirror.upsert_entity(
@@ -95,14 +96,15 @@ def test_entity_ids_must_be_integers_or_strings(bad: object) -> None:
 
 def test_the_worker_store_threads_take_turns_without_sqlites_busy_wait(tmp_path: Path) -> None:
     # no busy timeout at all: two threads in BEGIN IMMEDIATE at once would fail ("locked")
-    store = SQLiteMirrorStore(tmp_path / "m.db", busy_timeout_ms=0)
+    store = SQLiteEventStore(tmp_path / "m.db", busy_timeout_ms=0, single_writer=True)
     store.migrate()
+    mirror = SQLiteMirror(store)
     errors: list[BaseException] = []
 
     def upserts(thread: int) -> None:
         try:
             for i in range(50):
-                store.upsert_entity(
+                mirror.upsert_entity(
                     "customer",
                     f"{thread}-{i}",
                     data={"id": i},
@@ -120,25 +122,26 @@ def test_the_worker_store_threads_take_turns_without_sqlites_busy_wait(tmp_path:
         t.join(30)
     store.close()
     assert errors == []
-    reopened = SQLiteMirrorStore(tmp_path / "m.db")
-    assert len(reopened.list_entities("customer")) == 8 * 50
+    reopened = SQLiteEventStore(tmp_path / "m.db")
+    assert len(SQLiteMirror(reopened).list_entities("customer")) == 8 * 50
     reopened.close()
 
 
 def test_the_worker_store_writes_on_one_connection_and_reads_on_each_threads_own(
     tmp_path: Path,
 ) -> None:
-    store = SQLiteMirrorStore(tmp_path / "m.db")
+    store = SQLiteEventStore(tmp_path / "m.db", single_writer=True)
     store.migrate()
+    mirror = SQLiteMirror(store)
     used: list[tuple[sqlite3.Connection, sqlite3.Connection]] = []
 
     def write_then_read(n: int) -> None:
-        with store._write() as conn:
+        with store.write() as conn:
             written_on = conn
-        store.upsert_entity(
+        mirror.upsert_entity(
             "customer", n, data={"id": n}, updated_at=T1, fetched_at=T3, delivery_id=None
         )
-        assert store.get_entity("customer", n) is not None
+        assert mirror.get_entity("customer", n) is not None
         used.append((written_on, store._connect()))
 
     threads = [threading.Thread(target=write_then_read, args=(n,)) for n in range(3)]

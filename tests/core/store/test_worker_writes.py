@@ -32,7 +32,7 @@ def stores(tmp_path: Path) -> Iterator[tuple[SQLiteEventStore, SQLiteEventStore]
     pair = (SQLiteEventStore(tmp_path / "batch.db"), SQLiteEventStore(tmp_path / "single.db"))
     for store in pair:
         store.migrate()
-        store.insert_batch([_delivery(f"d{i}") for i in range(6)])
+        store.commit_batch([_delivery(f"d{i}") for i in range(6)])
     yield pair
     for store in pair:
         store.close()
@@ -43,14 +43,14 @@ def _comparable(event: StoredEvent | None) -> tuple[object, ...]:
     return (event.status, event.attempts, event.last_error, event.outcome, event.next_attempt_at)
 
 
-def test_a_batch_leaves_the_same_rows_as_the_single_methods(
+def test_a_batch_leaves_the_same_rows_as_the_same_writes_one_per_transaction(
     stores: tuple[SQLiteEventStore, SQLiteEventStore],
 ) -> None:
     batch, single = stores
     started = batch.apply_worker_writes([StartAttempt(f"d{i}") for i in range(5)])
     assert [e.delivery_id if e else None for e in started] == [f"d{i}" for i in range(5)]
     for i in range(5):
-        single.start_attempt(f"d{i}")
+        single.apply_worker_writes([StartAttempt(f"d{i}")])
     batch.apply_worker_writes(
         [
             Outcome("d0", "processed", "mirrored"),
@@ -59,10 +59,10 @@ def test_a_batch_leaves_the_same_rows_as_the_single_methods(
             Outcome("d3", "deferred", "waiting for the budget", LATER),
         ]
     )
-    single.mark_processed("d0", outcome="mirrored")
-    single.mark_failed("d1", error="boom", next_attempt_at=LATER)
-    single.mark_dead("d2", reason="refused")
-    single.mark_deferred("d3", reason="waiting for the budget", next_attempt_at=LATER)
+    single.apply_worker_writes([Outcome("d0", "processed", "mirrored")])
+    single.apply_worker_writes([Outcome("d1", "failed", "boom", LATER)])
+    single.apply_worker_writes([Outcome("d2", "dead", "refused")])
+    single.apply_worker_writes([Outcome("d3", "deferred", "waiting for the budget", LATER)])
     for i in range(6):
         assert _comparable(batch.get(f"d{i}")) == _comparable(single.get(f"d{i}"))
     assert batch.counts() == single.counts()
@@ -82,7 +82,7 @@ def test_a_batch_start_of_an_unknown_or_done_event_is_none(
     stores: tuple[SQLiteEventStore, SQLiteEventStore],
 ) -> None:
     store, _ = stores
-    store.mark_processed("d1", outcome="done")
+    store.apply_worker_writes([Outcome("d1", "processed", "done")])
     assert store.apply_worker_writes([StartAttempt("nope"), StartAttempt("d1")]) == [None, None]
 
 

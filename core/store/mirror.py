@@ -1,0 +1,105 @@
+"""The local mirror of Billoget entities (budgets, customers, products): its contract.
+
+:class:`MirrorStore` is the interface the workers use; :mod:`core.store.sqlite.mirror` keeps
+the tables in the event store's SQLite file, :mod:`core.store.postgres.mirror` in its
+PostgreSQL database. Each composes its store's connection owner, so the mirror and the events
+share connections (and, on SQLite, the one write connection).
+
+Writes are conditional, so events applied in any order converge to the newest state:
+
+- an upsert wins only if its entity ``updatedAt`` is at least the stored one (entities without
+  ``updatedAt`` fall back to the fetch time);
+- a delete leaves a tombstone (``deleted = 1``) that no later upsert undoes. Billoget ids are
+  auto-increment and never reused, so an entity is never resurrected; should an id ever come
+  back, delete its row by hand (``DELETE FROM budgets WHERE id = ?``) and replay its events.
+
+Ids may be integers or strings in Billoget's JSON; the mirror stores them as text (``42`` →
+``"42"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from core.events import Family
+from core.times import format_time
+
+FAMILIES: tuple[Family, ...] = ("budget", "customer", "product")
+TABLES: dict[str, str] = {"budget": "budgets", "customer": "customers", "product": "products"}
+COLUMNS = "id, data, updated_at, deleted, deleted_at, fetched_at, last_delivery_id"
+
+
+def normalize_id(entity_id: int | str) -> str:
+    """The mirror's text form of an entity id."""
+    if isinstance(entity_id, bool) or not isinstance(entity_id, int | str):
+        raise ValueError(f"entity id must be an integer or a string, not {entity_id!r}")
+    text = str(entity_id).strip()
+    if not text:
+        raise ValueError("entity id is empty")
+    return text
+
+
+def normalize_time(value: object) -> str | None:
+    """An ISO-8601 time (text or datetime) as fixed-width UTC text; None if absent or bad."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_time(moment)
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorRow:
+    family: str
+    id: str
+    data: dict[str, Any] | None
+    updated_at: str | None
+    deleted: bool
+    deleted_at: str | None
+    fetched_at: str | None
+    last_delivery_id: str | None
+
+
+class MirrorStore(Protocol):
+    """What a mirror implementation provides. Blocking; async callers use a thread."""
+
+    def get_entity(self, family: str, entity_id: int | str) -> MirrorRow | None: ...
+
+    def upsert_entity(
+        self,
+        family: str,
+        entity_id: int | str,
+        *,
+        data: Mapping[str, Any],
+        updated_at: str | None,
+        fetched_at: str,
+        delivery_id: str | None,
+    ) -> bool:
+        """Store a fetched state if it is not older than the stored one and the entity is not
+        tombstoned; True if it was written."""
+        ...
+
+    def tombstone_entity(
+        self, family: str, entity_id: int | str, *, deleted_at: str, delivery_id: str | None
+    ) -> bool:
+        """Mark the entity deleted (keeping its last data); True if it was not already."""
+        ...
+
+    def list_entities(self, family: str, *, include_deleted: bool = True) -> list[MirrorRow]: ...
+
+
+def table_of(family: str) -> str:
+    try:
+        return TABLES[family]
+    except KeyError:
+        raise ValueError(f"no mirror table for {family!r}") from None
