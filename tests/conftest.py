@@ -1,6 +1,7 @@
 pytest_plugins = [
     "tests.fixtures.infra",
     "tests.fixtures.procs",
+    "tests.fixtures.postgres",
     "tests.fixtures.logscan",
     "tests.fixtures.receiver",
     "tests.fixtures.emulator",

@@ -57,6 +57,11 @@ class AdvisoryLease:
 
     def release(self) -> None:
         with self._lock:
+            if self._conn is not None and self._holding:
+                try:  # at once, rather than when the server notices the closed session
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+                except TRANSIENT:
+                    log.debug("sweeper lease: unlock failed; closing the session drops it")
             self._drop()
 
     def _drop(self) -> None:

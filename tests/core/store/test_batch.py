@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from core.store import NewDelivery, Outcome, Status
 from core.store.sqlite.store import SQLiteEventStore
 
@@ -17,15 +15,6 @@ def _delivery(n: int) -> NewDelivery:
         webhook_timestamp=1_700_000_000,
         body=b'{"metadata": {"delivery_id": "%s"}}' % delivery_id.encode(),
     )
-
-
-def test_commit_batch_reports_new_and_duplicate_deliveries_including_repeats_in_one_batch(
-    store: SQLiteEventStore,
-) -> None:
-    assert store.commit_batch([_delivery(1)]) == [True]
-    batch = [_delivery(2), _delivery(1), _delivery(3), _delivery(2)]
-    assert store.commit_batch(batch) == [True, False, True, False]
-    assert store.counts()["received"] == 3
 
 
 def test_commit_batch_stores_every_field_of_a_batch_larger_than_one_chunk(
@@ -66,12 +55,6 @@ def test_commit_batch_with_only_marks_and_no_deliveries_marks_them(
     store.commit_batch([_delivery(1), _delivery(2)])
     assert store.commit_batch([], queued_ids=["dlv_batch_0001", "dlv_unknown"]) == []
     assert store.counts()["queued"] == 1
-
-
-def test_commit_batch_records_a_selfcheck_delivery_as_processed(store: SQLiteEventStore) -> None:
-    store.commit_batch([replace(_delivery(1), selfcheck_nonce="nonce_1")])
-    event = store.find_selfcheck("nonce_1")
-    assert event is not None and event.status is Status.PROCESSED
 
 
 def test_stage_batch_then_commit_stores_like_commit_batch(store: SQLiteEventStore) -> None:

@@ -1,4 +1,7 @@
-"""The mirror's conditional writes: newest state wins, tombstones are final."""
+"""The SQLite mirror: its writers take turns on one connection; ids and times normalised.
+
+The conditional writes (newest wins, tombstones final) are in test_conformance.py, on both
+stores."""
 
 from __future__ import annotations
 
@@ -25,53 +28,6 @@ def mirror(tmp_path: Path) -> Iterator[SQLiteMirror]:
     store.migrate()
     yield SQLiteMirror(store)
     store.close()
-
-
-def _upsert(mirror: SQLiteMirror, updated_at: str | None, name: str) -> bool:
-    return mirror.upsert_entity(
-        "budget",
-        7,
-        data={"id": 7, "name": name},
-        updated_at=updated_at,
-        fetched_at=T3,
-        delivery_id="d",
-    )
-
-
-def test_a_newer_state_replaces_an_older_one(mirror: SQLiteMirror) -> None:
-    assert _upsert(mirror, T1, "old")
-    assert _upsert(mirror, T2, "new")
-    row = mirror.get_entity("budget", "7")
-    assert row is not None and row.data == {"id": 7, "name": "new"} and row.updated_at == T2
-
-
-def test_an_older_state_fetched_late_does_not_overwrite_a_newer_one(
-    mirror: SQLiteMirror,
-) -> None:
-    _upsert(mirror, T2, "new")
-    assert not _upsert(mirror, T1, "old")
-    row = mirror.get_entity("budget", 7)
-    assert row is not None and row.data is not None and row.data["name"] == "new"
-
-
-def test_a_tombstone_is_never_undone_by_a_later_upsert(mirror: SQLiteMirror) -> None:
-    _upsert(mirror, T1, "live")
-    assert mirror.tombstone_entity("budget", 7, deleted_at=T2, delivery_id="del")
-    assert not _upsert(mirror, T3, "resurrected")
-    assert not mirror.tombstone_entity("budget", 7, deleted_at=T3, delivery_id="again")
-    row = mirror.get_entity("budget", 7)
-    assert row is not None and row.deleted and row.deleted_at == T2
-    assert row.data == {"id": 7, "name": "live"}
-
-
-def test_a_delete_seen_before_any_state_still_leaves_a_tombstone(
-    mirror: SQLiteMirror,
-) -> None:
-    assert mirror.tombstone_entity("customer", "c-1", deleted_at=T1, delivery_id=None)
-    assert not mirror.upsert_entity(
-        "customer", "c-1", data={}, updated_at=T2, fetched_at=T3, delivery_id=None
-    )
-    assert [r.id for r in mirror.list_entities("customer", include_deleted=False)] == []
 
 
 @pytest.mark.parametrize(
