@@ -22,6 +22,7 @@ _ERROR_WIDTH = 60
 def register(subparsers: Any) -> None:
     _register_selfcheck(subparsers)
     _register_events(subparsers)
+    _register_store(subparsers)
     _register_dev(subparsers)
 
 
@@ -124,16 +125,99 @@ def _register_events(subparsers: Any) -> None:
 
 
 def _open_store(settings: Settings, *, must_exist: bool = False) -> EventStore:
-    path = settings.sqlite_path()
-    if must_exist and not path.exists():
-        raise ConfigError(
-            f"no event store at {path} (DATABASE_URL): run the receiver first, or point "
-            "DATABASE_URL at its file"
-        )
+    """The migrated store; ConfigError (exit 2) if it cannot be had, or if ``must_exist`` and
+    the SQLite file is not there (a PostgreSQL database always exists)."""
+    if must_exist and settings.store_backend() == "sqlite":
+        path = settings.sqlite_path()
+        if not path.exists():
+            raise ConfigError(
+                f"no event store at {path} (DATABASE_URL): run the receiver first, or point "
+                "DATABASE_URL at its file"
+            )
+    return open_store(settings)
+
+
+# -- migrate, prune ----------------------------------------------------------------------------
+
+
+def _register_store(subparsers: Any) -> None:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "migrate",
+        help="Apply the event store's pending schema migrations.",
+        description="Apply the pending migrations of DATABASE_URL's store (every process also "
+        "does at start-up; one at a time). --dry-run prints their SQL and changes nothing.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the SQL, apply nothing")
+    p.set_defaults(func=migrate_command)
+
+    pr: argparse.ArgumentParser = subparsers.add_parser(
+        "prune",
+        help="Retention: empty the bodies of old done events, delete those past the id horizon.",
+        description="Empty the bodies of events processed or dead for longer than --older-than "
+        "and delete those done for longer than max(--older-than, --keep-ids): a late retry of a "
+        "pruned delivery is still recognised as a duplicate. Events not done are never touched.",
+    )
+    pr.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 30d, 12h")
+    pr.add_argument(
+        "--keep-ids",
+        metavar="AGE",
+        help="keep delivery ids this long (default RETENTION_KEEP_IDS_DAYS, 7d)",
+    )
+    pr.set_defaults(func=prune_command)
+
+
+def migrate_command(args: argparse.Namespace) -> int:
+    from core.store import build_store, describe_store, migrate_when_ready
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    store, _ = build_store(settings)
     try:
-        return open_store(settings)
+        pending = store.pending_migrations()
+        if args.dry_run:
+            for version, name, sql in pending:
+                out(f"-- migration {version} ({name})")
+                out(sql.strip() + ("" if sql.strip().endswith(";") else ";"))
+            out(f"-- {len(pending)} pending migration(s) on {describe_store(settings)}")
+            return EXIT_OK
+        migrate_when_ready(store, timeout_s=settings.database_startup_wait_s)
+        out(f"applied {len(pending)} migration(s) to {describe_store(settings)}")
+        return EXIT_OK
     except StoreUnavailableError as exc:
-        raise ConfigError(f"cannot open the event store {path}: {exc.message}") from None
+        raise ConfigError(f"event store {describe_store(settings)}: {exc.message}") from None
+    finally:
+        store.close()
+
+
+def _age_s(text: str, option: str) -> float:
+    from core.times import parse_duration_s
+
+    seconds = parse_duration_s(text)
+    if seconds is None or seconds <= 0:
+        raise ConfigError(f"{option} {text!r} is not a duration like 30d or 12h")
+    return seconds
+
+
+def prune_command(args: argparse.Namespace) -> int:
+    from core.store.retention import DAY_S, prune_all
+
+    settings = load_settings()
+    older_than_s = _age_s(args.older_than, "--older-than")
+    keep_ids_s = (
+        _age_s(args.keep_ids, "--keep-ids")
+        if args.keep_ids
+        else settings.retention_keep_ids_days * DAY_S
+    )
+    store = _open_store(settings, must_exist=True)
+    try:
+        result = prune_all(store, older_than_s=older_than_s, keep_ids_s=keep_ids_s)
+    except StoreUnavailableError as exc:
+        err(f"billoget-hooks: prune stopped: {exc.message}")
+        return EXIT_FAILED
+    finally:
+        store.close()
+    out(f"emptied {result.emptied} body(ies), deleted {result.deleted} event(s)")
+    return EXIT_OK
 
 
 def _event_dict(event: StoredEvent, *, with_body: bool = False) -> dict[str, Any]:

@@ -8,7 +8,6 @@ and the receiver's sweeper relays them once Redis answers: nothing is lost eithe
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,15 +18,13 @@ from dramatiq.brokers.redis import RedisBroker
 from core.errors import ConfigError
 from core.queue import QUEUE_NAME, build_message
 from core.store import EventStore, Status, StoredEvent
-from core.times import format_time
+from core.times import format_time, parse_duration_s
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK = 100
 REDIS_TIMEOUT_S = 2.0
 ALL_MATCHING = 10**9
-_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 BrokerErrors = (redis.RedisError, OSError)
 Progress = Callable[[int, int], None]
 
@@ -36,10 +33,9 @@ def parse_since(text: str, *, now: datetime | None = None) -> str:
     """``--since``: an ISO-8601 time (UTC if no zone) or a duration back from now (``90m``,
     ``2h``, ``7d``), as the store's fixed-width UTC text."""
     text = text.strip()
-    match = _DURATION_RE.match(text)
-    if match:
-        ago = timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2)])
-        return format_time((now or datetime.now(UTC)) - ago)
+    seconds = parse_duration_s(text)
+    if seconds is not None:
+        return format_time((now or datetime.now(UTC)) - timedelta(seconds=seconds))
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -23,6 +23,7 @@ from aiohttp import web
 from core.selfcheck.run import selfcheck_in_background
 from core.settings import Settings
 from core.store import EventStore, open_store
+from core.store.retention import DAY_S
 from receiver import broker as broker_mod
 from receiver.access import ACCESS_KEY, AccessPolicy, access_middleware
 from receiver.admin import add_admin_routes
@@ -44,6 +45,7 @@ from receiver.keys import (
 )
 from receiver.middleware import error_middleware
 from receiver.relay import Relay, sweep_forever
+from receiver.retention import prune_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ def create_app(
             partial(_sweeper_ctx, sweep=sweep),
         ]
     )
+    if settings.retention_days > 0:
+        app.cleanup_ctx.append(_retention_ctx)
     return app
 
 
@@ -165,8 +169,23 @@ async def _batcher_ctx(
 async def _sweeper_ctx(
     app: web.Application, *, sweep: Callable[..., Coroutine[Any, Any, None]]
 ) -> AsyncIterator[None]:
-    task = sweep(app[STORE_KEY], app[RELAY_KEY], read_executor=app[READ_EXECUTOR_KEY])
+    lease = app[STORE_KEY].sweeper_lease()
+    task = sweep(app[STORE_KEY], app[RELAY_KEY], read_executor=app[READ_EXECUTOR_KEY], lease=lease)
     async with _background(task, name="sweeper"):
+        yield
+    await asyncio.to_thread(lease.release)  # the next receiver takes over at once
+
+
+async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    s = app[SETTINGS_KEY]
+    task = prune_forever(
+        app[STORE_KEY],
+        executor=app[WRITE_EXECUTOR_KEY],
+        interval_s=s.retention_interval_s,
+        older_than_s=s.retention_days * DAY_S,
+        keep_ids_s=s.retention_keep_ids_days * DAY_S,
+    )
+    async with _background(task, name="retention"):
         yield
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from core.logs import configure_logging
 from core.settings import load_settings
+from core.store import describe_store
 from receiver.app import create_app, selfcheck_at_start
 from receiver.views import WEBHOOK_PATH
 
@@ -29,6 +30,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--host", help="Address to listen on (default: HOST or 0.0.0.0).")
     parser.add_argument("--port", type=int, help="Port to listen on (default: PORT or 8080).")
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="Share the port with other receivers on this host (SO_REUSEPORT; the kernel "
+        "spreads connections). Use with a PostgreSQL store.",
+    )
     parser.set_defaults(func=serve)
 
 
@@ -46,7 +53,14 @@ def serve(args: argparse.Namespace) -> int:
         settings.host,
         settings.port,
         WEBHOOK_PATH,
-        settings.sqlite_path(),
+        describe_store(settings),
     )
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        reuse_port=args.reuse_port or None,
+    )
     return 0

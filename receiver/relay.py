@@ -20,7 +20,7 @@ from functools import partial
 import dramatiq
 
 from core.errors import StoreUnavailableError
-from core.store import EventStore, NewDelivery, RelayItem
+from core.store import EventStore, NewDelivery, RelayItem, SweeperLease
 from receiver.broker import BatchEnqueuer, BrokerErrors
 
 log = logging.getLogger(__name__)
@@ -204,10 +204,27 @@ async def sweep_forever(
     interval_s: float,
     received_grace_s: float,
     stale_after_s: float,
+    lease: SweeperLease | None = None,
 ) -> None:
-    """Sweep now and then every ``interval_s`` until cancelled."""
+    """Sweep now and then every ``interval_s`` until cancelled; with a ``lease``, only while
+    this process holds it (one sweeper among several receivers: no double sends; a receiver
+    that dies hands the duty over within one interval)."""
+    holding = False
     while True:
         try:
+            if lease is not None:
+                was, holding = (
+                    holding,
+                    await asyncio.get_running_loop().run_in_executor(read_executor, lease.held),
+                )
+                if holding != was:
+                    log.info(
+                        "this receiver %s the relay sweeper",
+                        "is now" if holding else "is no longer",
+                    )
+                if not holding:
+                    await asyncio.sleep(interval_s)
+                    continue
             await sweep_once(
                 store,
                 relay,

@@ -4,7 +4,8 @@
 (:mod:`core.store.sqlite`) and PostgreSQL (:mod:`core.store.postgres`) implement it and pass one
 conformance suite (``tests/core/store/test_conformance.py``). It holds what production calls,
 no more; the tests exercise the same methods. Status moves ``received → queued → processed |
-failed | dead``; ``failed`` goes back to ``queued`` when retried. Outcomes are recorded with their reason.
+failed | dead``; ``failed`` goes back to ``queued`` when retried. Outcomes are recorded with
+their reason.
 """
 
 from __future__ import annotations
