@@ -8,7 +8,7 @@ from typing import Any
 
 from core.events import EntityId, Envelope
 from core.store import StoredEvent
-from core.store.sqlite.mirror import MirrorStore
+from core.store.mirror import MirrorStore
 from workers.api import BudgetedApi
 
 
