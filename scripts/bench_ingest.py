@@ -15,6 +15,11 @@ warm-up):
 Prints req/s, p50, p99 and the server's CPU time per request for every phase, then the best
 and the median of each and the ratio (b)/(a). Uses a temporary SQLite file and a Redis
 database that it empties (``--redis-url``, default db 15 of the local Redis).
+
+``--store postgresql`` compares the stores instead, same load, same run, alternating: the
+receiver on SQLite, on PostgreSQL with one process, and on PostgreSQL with two processes
+sharing the port (``serve --reuse-port``), with the ratios. The PostgreSQL database is a
+throwaway one created on ``--database-url``'s server and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -356,6 +361,19 @@ def main() -> None:
     )
     p.add_argument("--rounds", type=int, default=2, help="times each phase runs (alternating)")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    p.add_argument(
+        "--store",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="sqlite: bare aiohttp vs the receiver; postgresql: the receiver on SQLite vs "
+        "PostgreSQL (1 process, 2 --reuse-port processes)",
+    )
+    p.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="with --store postgresql: a server where a throwaway database may be created",
+    )
+    p.add_argument("--database-prefix", default="bh_bench_", help=argparse.SUPPRESS)
     p.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--prefix", default="b", help=argparse.SUPPRESS)
@@ -366,6 +384,8 @@ def main() -> None:
         return serve_bare(args.port)
     if args.load:
         return run_load(args)
+    if args.store == "postgresql":
+        return bench_stores(args)
     bench(args)
 
 
@@ -455,6 +475,110 @@ def bench(args: argparse.Namespace) -> None:
         f"ratio (b)/(a) = {ratio:.2f} median, {best_ratio:.2f} best (target >= 0.6); "
         f"p99 at {args.rate} req/s = {c['p99']:.2f} ms median, {c['best_p99']:.2f} ms best "
         "(target <= 5 ms)"
+    )
+
+
+# -- --store postgresql: SQLite vs PostgreSQL (1 process, 2 --reuse-port processes) ----------
+
+
+def _receivers(env: dict[str, str], port: int, count: int) -> list[subprocess.Popen[bytes]]:
+    argv = [sys.executable, "-m", "billoget_hooks.cli", "serve", "--host", "127.0.0.1"]
+    argv += ["--port", str(port), "--reuse-port"]
+    procs = [start_server(argv, env, port)]
+    for _ in range(count - 1):
+        proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
+        time.sleep(1.5)  # the port already answers (the first one): give it time to bind
+        if proc.poll() is not None:
+            raise SystemExit(f"a second receiver exited with {proc.returncode}")
+        procs.append(proc)
+    return procs
+
+
+def _phase(procs: list[subprocess.Popen[bytes]], port: int, **kwargs: Any) -> dict[str, Any]:
+    before = [cpu_seconds(p.pid) for p in procs]
+    r = load(port, **kwargs)
+    after = [cpu_seconds(p.pid) for p in procs]
+    if None in before or None in after:
+        r["cpu_us"] = None
+    else:
+        spent = sum(a - b for a, b in zip(after, before, strict=True))  # type: ignore[operator]
+        r["cpu_us"] = 1e6 * spent / (r["requests"] + WARMUP_REQUESTS)
+    return r
+
+
+def bench_stores(args: argparse.Namespace) -> None:
+    import secrets
+
+    import psycopg
+    import redis
+    from psycopg import sql
+
+    count = int(args.duration * 30_000) + WARMUP_REQUESTS
+    rdb = redis.Redis.from_url(args.redis_url)
+    rdb.flushdb()
+    dbname = f"{args.database_prefix}{secrets.token_hex(4)}"
+    with psycopg.connect(args.database_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    pg_url = args.database_url.rsplit("/", 1)[0] + f"/{dbname}"
+    print(
+        f"store benchmark: {os.cpu_count()} CPUs, {args.connections} connections, "
+        f"{args.duration:g} s per phase, {args.rounds} rounds (alternating), one load-generator "
+        "process; PostgreSQL on the same machine",
+        flush=True,
+    )
+    runs: dict[str, list[dict[str, Any]]] = {"sqlite": [], "pg1": [], "pg2": []}
+    labels = {
+        "sqlite": "(s) SQLite, 1 process",
+        "pg1": "(p1) PostgreSQL, 1 process",
+        "pg2": "(p2) PostgreSQL, 2 processes",
+    }
+    base = {
+        "BILLOGET_WEBHOOK_SECRET": SECRET,
+        "REDIS_URL": args.redis_url,
+        "LOG_LEVEL": "WARNING",
+        "SELFCHECK_ON_START": "false",
+    }
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            urls = {"sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}", "pg1": pg_url, "pg2": pg_url}
+            for n in range(args.rounds):
+                for name in ("sqlite", "pg1", "pg2"):
+                    port = free_port()
+                    procs = _receivers(
+                        {**base, "DATABASE_URL": urls[name]}, port, 2 if name == "pg2" else 1
+                    )
+                    try:
+                        r = _phase(
+                            procs,
+                            port,
+                            count=count,
+                            prefix=f"st{n}{name}",
+                            connections=args.connections,
+                            duration=args.duration,
+                        )
+                    finally:
+                        for proc in procs:
+                            stop(proc)
+                    runs[name].append(r)
+                    show(f"{labels[name]} #{n + 1}", r)
+        with psycopg.connect(pg_url) as conn:
+            row = conn.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT delivery_id) FROM events"
+            ).fetchone()
+        print(f"PostgreSQL rows {row[0] if row else 0} (distinct ids {row[1] if row else 0})")
+    finally:
+        rdb.flushdb()
+        with psycopg.connect(args.database_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+            )
+    print(f"\n{'best / median':<24} {'req/s':>17}   {'p50 ms':>15}   {'p99 ms':>15}   cpu us/req")
+    s = summarize(labels["sqlite"][:24], runs["sqlite"])
+    p1 = summarize(labels["pg1"][:24], runs["pg1"])
+    p2 = summarize(labels["pg2"][:24], runs["pg2"])
+    print(
+        f"ratios (median req/s): p1/s = {p1['rps'] / s['rps']:.2f}, "
+        f"p2/s = {p2['rps'] / s['rps']:.2f}, p2/p1 = {p2['rps'] / p1['rps']:.2f}"
     )
 
 
