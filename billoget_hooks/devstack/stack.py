@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -33,6 +34,7 @@ from billoget_hooks.devstack.demo import (
     send_demo,
     wait_processed,
 )
+from billoget_hooks.devstack.postgres import DEFAULT_DEV_POSTGRES_URL, ensure_database
 from billoget_hooks.procs import Child, cli_argv, pick_port, redis_child
 from core.errors import ConfigError
 from core.selfcheck.config import WEBHOOK_PATH
@@ -79,6 +81,14 @@ def register_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_WAIT_S,
         help=f"self-check: seconds to wait for the round trip (default {DEFAULT_WAIT_S:g})",
     )
+    p.add_argument(
+        "--postgres",
+        nargs="?",
+        const=DEFAULT_DEV_POSTGRES_URL,
+        metavar="URL",
+        help="use PostgreSQL instead of the SQLite file (default "
+        f"{DEFAULT_DEV_POSTGRES_URL}; the database is created if missing)",
+    )
     p.add_argument("--no-demo", action="store_true", help="do not send demo events")
     p.add_argument(
         "--exit-after-check",
@@ -103,6 +113,7 @@ class Plan:
     receiver_port: int
     emulator_port: int | None  # None: the real Billoget
     redis_url: str | None  # None: start the embedded Redis
+    database_url: str | None = None  # PostgreSQL (--postgres); None: the SQLite file db_path
 
     @property
     def receiver_url(self) -> str:
@@ -131,6 +142,7 @@ def make_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
         receiver_port=pick_port(args.port),
         emulator_port=None if present else pick_port(args.emulator_port),
         redis_url=environ.get("REDIS_URL") or None,
+        database_url=getattr(args, "postgres", None),
     )
 
 
@@ -211,7 +223,7 @@ class DevStack:
         env = {
             "HOST": "127.0.0.1",
             "PORT": str(self.plan.receiver_port),
-            "DATABASE_URL": f"sqlite:///{self.plan.db_path}",
+            "DATABASE_URL": self.plan.database_url or f"sqlite:///{self.plan.db_path}",
             "REDIS_URL": redis_url,
         }
         if emulator is not None and creds is not None:
@@ -265,6 +277,8 @@ class DevStack:
     async def up(self) -> bool:
         """Bring everything up, self-check, demo; True when all of it worked."""
         self.plan.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.plan.database_url is not None:
+            await asyncio.to_thread(ensure_database, self.plan.database_url)
         redis_url = await self._redis()
         emulator, creds = (
             (None, None) if self.plan.emulator_port is None else await self._emulator()
@@ -309,7 +323,7 @@ class DevStack:
             )
         lines += [
             f"    redis        {redis_url}" + ("" if self.plan.redis_url else " (embedded)"),
-            f"    event store  {shown(self.plan.db_path)} (SQLite)",
+            f"    event store  {self._store_shown()}",
             f"    settings     {env_file}",
             "    try:",
             f"      source {env_file}",
@@ -321,6 +335,12 @@ class DevStack:
         ]
         for line in lines:
             out(line)
+
+    def _store_shown(self) -> str:
+        if self.plan.database_url is None:
+            return f"{shown(self.plan.db_path)} (SQLite)"
+        parts = urlsplit(self.plan.database_url)
+        return f"{parts.hostname}:{parts.port or 5432}{parts.path} (PostgreSQL)"
 
     async def first_exit(self) -> Child:
         """The first child to exit on its own."""
