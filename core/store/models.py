@@ -143,10 +143,10 @@ class EventStore(Protocol):
         ...
 
     def prune(self, *, bodies_before: str, ids_before: str, limit: int) -> tuple[int, int]:
-        """Retention, one small batch: empty the bodies of events done (``processed``/``dead``)
-        since before ``bodies_before`` and delete events done since before ``ids_before``;
-        ``(bodies emptied, events deleted)``, each at most ``limit``. Never touches an event
-        that is not done."""
+        """Retention, one small batch: delete events done (``processed``/``dead``) since before
+        ``ids_before`` and empty the bodies of those done since before ``bodies_before`` (and
+        not deleted); ``(bodies emptied, events deleted)``, each at most ``limit``. Never
+        touches an event that is not done."""
         ...
 
     def find_selfcheck(self, nonce: str) -> StoredEvent | None: ...

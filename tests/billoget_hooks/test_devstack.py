@@ -147,3 +147,37 @@ def test_dev_keeps_the_emulator_key_of_the_last_run(tmp_path: Path) -> None:
 
     assert again == first
     assert "redacted" in repr(again)
+
+
+def test_dev_with_postgres_runs_on_that_url(tmp_path: Path) -> None:
+    url = "postgresql://postgres@127.0.0.1:5432/somewhere"
+    args = argparse.Namespace(data_dir=str(tmp_path), port=0, emulator_port=0, postgres=url)
+
+    assert make_plan(args, {}).database_url == url
+
+
+def test_dev_with_postgres_and_no_server_says_so_in_one_line() -> None:
+    from billoget_hooks.devstack.postgres import ensure_database
+    from tests.fixtures.procs import free_port
+
+    with pytest.raises(ConfigError, match=r"--postgres: no usable PostgreSQL at 127\.0\.0\.1:"):
+        ensure_database(f"postgresql://postgres@127.0.0.1:{free_port()}/x")
+
+
+def test_dev_with_postgres_creates_the_database_once(postgres_server: str) -> None:
+    import secrets
+
+    import psycopg
+
+    from billoget_hooks.devstack.postgres import ensure_database
+    from tests.fixtures.postgres import DATABASE_PREFIX, with_dbname
+
+    name = f"{DATABASE_PREFIX}dev_{secrets.token_hex(3)}"
+    try:
+        ensure_database(with_dbname(postgres_server, name))
+        ensure_database(with_dbname(postgres_server, name))  # already there: fine
+        with psycopg.connect(with_dbname(postgres_server, name)) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == (name,)
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -86,9 +86,9 @@ def prune(
     ).rowcount
     emptied = conn.execute(
         "UPDATE events SET body = '', pruned_at = %s WHERE delivery_id IN (SELECT delivery_id"
-        f" FROM events WHERE {_DONE} AND updated_at < %s AND pruned_at IS NULL"
-        " ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED)",
-        (now, bodies_before, limit),
+        f" FROM events WHERE {_DONE} AND updated_at >= %s AND updated_at < %s"
+        " AND pruned_at IS NULL ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED)",
+        (now, ids_before, bodies_before, limit),
     ).rowcount
     return emptied, deleted
 

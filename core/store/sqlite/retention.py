@@ -24,8 +24,8 @@ def prune(
     ).rowcount
     emptied = conn.execute(
         "UPDATE events SET body = x'', pruned_at = ? WHERE delivery_id IN (SELECT delivery_id"
-        f" FROM events WHERE {_DONE} AND updated_at < ? AND pruned_at IS NULL"
-        " ORDER BY updated_at LIMIT ?)",
-        (now, bodies_before, limit),
+        f" FROM events WHERE {_DONE} AND updated_at >= ? AND updated_at < ?"
+        " AND pruned_at IS NULL ORDER BY updated_at LIMIT ?)",
+        (now, ids_before, bodies_before, limit),
     ).rowcount
     return emptied, deleted
