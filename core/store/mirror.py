@@ -98,6 +98,20 @@ class MirrorStore(Protocol):
     def list_entities(self, family: str, *, include_deleted: bool = True) -> list[MirrorRow]: ...
 
 
+def row_of(family: str, values: Any, data: dict[str, Any] | None) -> MirrorRow:
+    """A row of ``COLUMNS`` as read, with its ``data`` already decoded."""
+    return MirrorRow(
+        family=family,
+        id=values[0],
+        data=data,
+        updated_at=values[2],
+        deleted=bool(values[3]),
+        deleted_at=values[4],
+        fetched_at=values[5],
+        last_delivery_id=values[6],
+    )
+
+
 def table_of(family: str) -> str:
     try:
         return TABLES[family]

@@ -76,6 +76,7 @@ class PostgresConnections:
     ) -> None:
         self.url = url
         self.where = describe(url)
+        self.connect_timeout_s = connect_timeout_s
         kwargs: dict[str, Any] = {
             "autocommit": True,
             "connect_timeout": connect_timeout_s,

@@ -14,21 +14,12 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from core.store.mirror import COLUMNS, MirrorRow, normalize_id, table_of
+from core.store.mirror import COLUMNS, MirrorRow, normalize_id, row_of, table_of
 from core.store.postgres.connections import PostgresConnections
 
 
 def _row(family: str, values: Any) -> MirrorRow:
-    return MirrorRow(
-        family=family,
-        id=values[0],
-        data=values[1],
-        updated_at=values[2],
-        deleted=bool(values[3]),
-        deleted_at=values[4],
-        fetched_at=values[5],
-        last_delivery_id=values[6],
-    )
+    return row_of(family, values, values[1])
 
 
 class PostgresMirror:

@@ -14,57 +14,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 
-from core.store.models import NewDelivery, RelayItem, Status, StoredEvent, WorkerWrite
+from core.store.models import NewDelivery, StoredEvent, WorkerWrite
 from core.store.postgres import batch, migrations, reads
 from core.store.postgres import worker_writes as worker
-from core.store.postgres.connections import (
-    DEFAULT_CONNECT_TIMEOUT_S,
-    DEFAULT_POOL_MAX_SIZE,
-    DEFAULT_POOL_MIN_SIZE,
-    DEFAULT_POOL_TIMEOUT_S,
-    TRANSIENT,
-    PostgresConnections,
-    unavailable,
-)
+from core.store.postgres.connections import TRANSIENT, PostgresConnections, unavailable
 from core.store.postgres.lease import AdvisoryLease
-from core.times import format_time, utcnow
+from core.store.reading import ReadMethods, ReadsModule
+from core.times import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def _ago(seconds: float) -> str:
-    return format_time(datetime.now(UTC) - timedelta(seconds=seconds))
-
-
-class PostgresEventStore(PostgresConnections):
+class PostgresEventStore(PostgresConnections, ReadMethods):
     """The event store in a PostgreSQL database (``DATABASE_URL=postgresql://...``)."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        min_size: int = DEFAULT_POOL_MIN_SIZE,
-        max_size: int = DEFAULT_POOL_MAX_SIZE,
-        timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
-        connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
-        prepare: bool = True,
-        name: str = "billoget-hooks",
-    ) -> None:
-        super().__init__(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            timeout_s=timeout_s,
-            connect_timeout_s=connect_timeout_s,
-            prepare=prepare,
-            name=name,
-        )
-        self._connect_timeout_s = connect_timeout_s
+    reads: ClassVar[ReadsModule] = reads
 
     # -- schema and health -------------------------------------------------------------------
 
@@ -82,7 +50,7 @@ class PostgresEventStore(PostgresConnections):
     def _direct(self, what: str) -> Iterator[psycopg.Connection[Any]]:
         try:
             with psycopg.connect(
-                self.url, autocommit=True, connect_timeout=self._connect_timeout_s
+                self.url, autocommit=True, connect_timeout=self.connect_timeout_s
             ) as conn:
                 yield conn
         except TRANSIENT as exc:
@@ -112,49 +80,9 @@ class PostgresEventStore(PostgresConnections):
             with self.write() as conn:
                 batch.set_queued(conn, delivery_ids, utcnow())
 
-    def due_for_relay(
-        self, *, received_grace_s: float, stale_after_s: float, limit: int
-    ) -> list[RelayItem]:
-        received, stale = _ago(received_grace_s), _ago(stale_after_s)
-        with self.reading() as conn:
-            return reads.due_for_relay(
-                conn, received_before=received, stale_before=stale, limit=limit
-            )
-
     def sweeper_lease(self) -> AdvisoryLease:
         """A session advisory lock on a connection of its own (see :mod:`.lease`)."""
-        return AdvisoryLease(self.url, connect_timeout_s=self._connect_timeout_s)
-
-    # -- reads ---------------------------------------------------------------------------------
-
-    def get(self, delivery_id: str) -> StoredEvent | None:
-        with self.reading() as conn:
-            return reads.get_event(conn, delivery_id)
-
-    def list_events(
-        self,
-        *,
-        status: Status | None = None,
-        event_type: str | None = None,
-        since: str | None = None,
-        limit: int = 100,
-    ) -> list[StoredEvent]:
-        with self.reading() as conn:
-            return reads.list_events(
-                conn, status=status, event_type=event_type, since=since, limit=limit
-            )
-
-    def counts(self) -> dict[str, int]:
-        with self.reading() as conn:
-            return reads.counts(conn)
-
-    def find_selfcheck(self, nonce: str) -> StoredEvent | None:
-        with self.reading() as conn:
-            return reads.find_selfcheck(conn, nonce)
-
-    def last_selfcheck(self) -> tuple[str, bool, str] | None:
-        with self.reading() as conn:
-            return reads.last_selfcheck(conn)
+        return AdvisoryLease(self.url, connect_timeout_s=self.connect_timeout_s)
 
     # -- workers, operator ---------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from core.store.mirror import (
     MirrorStore,
     normalize_id,
     normalize_time,
+    row_of,
     table_of,
 )
 from core.store.sqlite.connections import SQLiteConnections
@@ -36,17 +37,7 @@ __all__ = ["FAMILIES", "MirrorRow", "MirrorStore", "SQLiteMirror", "normalize_id
 
 
 def _row(family: str, values: Any) -> MirrorRow:
-    data = json.loads(values[1]) if values[1] is not None else None
-    return MirrorRow(
-        family=family,
-        id=values[0],
-        data=data,
-        updated_at=values[2],
-        deleted=bool(values[3]),
-        deleted_at=values[4],
-        fetched_at=values[5],
-        last_delivery_id=values[6],
-    )
+    return row_of(family, values, json.loads(values[1]) if values[1] is not None else None)
 
 
 class SQLiteMirror:

@@ -18,15 +18,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from core.store.models import (
     NewDelivery,
-    RelayItem,
-    Status,
     StoredEvent,
     WorkerWrite,
 )
+from core.store.reading import ReadMethods, ReadsModule
 from core.store.sqlite import batch as batch
 from core.store.sqlite import reads as reads
 from core.store.sqlite import retention as retention
@@ -36,7 +35,7 @@ from core.store.sqlite.batch import SQLiteStagedBatch
 from core.store.sqlite.connections import SQLiteConnections
 from core.store.sqlite.lease import FileLease
 from core.store.sqlite.migrations import MIGRATIONS
-from core.times import format_time, utcnow
+from core.times import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +54,10 @@ def _pending(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
     return [m for m in MIGRATIONS if m[0] not in done]
 
 
-def _ago(seconds: float) -> str:
-    return format_time(datetime.now(UTC) - timedelta(seconds=seconds))
-
-
-class SQLiteEventStore(SQLiteConnections):
+class SQLiteEventStore(SQLiteConnections, ReadMethods):
     """The event store in one SQLite file."""
+
+    reads: ClassVar[ReadsModule] = reads
 
     def __repr__(self) -> str:
         return f"SQLiteEventStore({str(self.path)!r})"
@@ -121,46 +118,7 @@ class SQLiteEventStore(SQLiteConnections):
         with self.write() as conn:
             batch.set_queued(conn, delivery_ids, utcnow())
 
-    # -- reads (core.store.sqlite.reads) -----------------------------------------------------------
-
-    def due_for_relay(
-        self, *, received_grace_s: float, stale_after_s: float, limit: int
-    ) -> list[RelayItem]:
-        stale = _ago(stale_after_s)
-        received = _ago(received_grace_s)
-        with self.reading() as conn:
-            return reads.due_for_relay(
-                conn, received_before=received, stale_before=stale, limit=limit
-            )
-
-    def get(self, delivery_id: str) -> StoredEvent | None:
-        with self.reading() as conn:
-            return reads.get_event(conn, delivery_id)
-
-    def list_events(
-        self,
-        *,
-        status: Status | None = None,
-        event_type: str | None = None,
-        since: str | None = None,
-        limit: int = 100,
-    ) -> list[StoredEvent]:
-        with self.reading() as conn:
-            return reads.list_events(
-                conn, status=status, event_type=event_type, since=since, limit=limit
-            )
-
-    def counts(self) -> dict[str, int]:
-        with self.reading() as conn:
-            return reads.counts(conn)
-
-    def find_selfcheck(self, nonce: str) -> StoredEvent | None:
-        with self.reading() as conn:
-            return reads.find_selfcheck(conn, nonce)
-
-    def last_selfcheck(self) -> tuple[str, bool, str] | None:
-        with self.reading() as conn:
-            return reads.last_selfcheck(conn)
+    # -- reads: core.store.reading.ReadMethods on core.store.sqlite.reads ----------------------
 
     # -- workers (core.store.sqlite.worker_writes) -------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""The read methods of :class:`core.store.EventStore`, written once for every backend.
+
+A backend's ``reads`` module holds the SQL as functions taking a connection first (same names,
+same arguments); its store class sets :attr:`ReadMethods.reads` to that module and provides
+``reading()``, a context manager lending a connection (and turning the driver's failures into
+StoreUnavailableError).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Protocol
+
+from core.store.models import RelayItem, Status, StoredEvent
+from core.times import format_time
+
+
+class ReadsModule(Protocol):
+    def get_event(self, conn: Any, delivery_id: str, /) -> StoredEvent | None: ...
+
+    def list_events(
+        self,
+        conn: Any,
+        /,
+        *,
+        status: Status | None,
+        event_type: str | None,
+        since: str | None,
+        limit: int,
+    ) -> list[StoredEvent]: ...
+
+    def counts(self, conn: Any, /) -> dict[str, int]: ...
+
+    def find_selfcheck(self, conn: Any, nonce: str, /) -> StoredEvent | None: ...
+
+    def due_for_relay(
+        self, conn: Any, /, *, received_before: str, stale_before: str, limit: int
+    ) -> list[RelayItem]: ...
+
+    def last_selfcheck(self, conn: Any, /) -> tuple[str, bool, str] | None: ...
+
+
+def _ago(seconds: float) -> str:
+    return format_time(datetime.now(UTC) - timedelta(seconds=seconds))
+
+
+class ReadMethods:
+    reads: ClassVar[ReadsModule]
+
+    def reading(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def due_for_relay(
+        self, *, received_grace_s: float, stale_after_s: float, limit: int
+    ) -> list[RelayItem]:
+        received, stale = _ago(received_grace_s), _ago(stale_after_s)
+        with self.reading() as conn:
+            return self.reads.due_for_relay(
+                conn, received_before=received, stale_before=stale, limit=limit
+            )
+
+    def get(self, delivery_id: str) -> StoredEvent | None:
+        with self.reading() as conn:
+            return self.reads.get_event(conn, delivery_id)
+
+    def list_events(
+        self,
+        *,
+        status: Status | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]:
+        with self.reading() as conn:
+            return self.reads.list_events(
+                conn, status=status, event_type=event_type, since=since, limit=limit
+            )
+
+    def counts(self) -> dict[str, int]:
+        with self.reading() as conn:
+            return self.reads.counts(conn)
+
+    def find_selfcheck(self, nonce: str) -> StoredEvent | None:
+        with self.reading() as conn:
+            return self.reads.find_selfcheck(conn, nonce)
+
+    def last_selfcheck(self) -> tuple[str, bool, str] | None:
+        with self.reading() as conn:
+            return self.reads.last_selfcheck(conn)
