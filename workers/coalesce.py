@@ -16,7 +16,8 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 
-from core.store.sqlite.mirror import MirrorRow, normalize_time
+from core.store.sqlite.mirror import MirrorRow
+from core.times import normalize_time
 
 LOCK_PREFIX = "billoget-hooks:fetch-lock:"
 DEFAULT_POLL_S = 0.02

@@ -106,14 +106,11 @@ async def test_an_event_dies_with_its_reason_when_retries_are_exhausted(billoget
     assert "500" in event.last_error or "server" in event.last_error.lower()
 
 
-async def test_user_handlers_run_after_the_mirror_and_a_value_error_is_permanent(
-    billoget: Billoget,
-) -> None:
+async def test_user_handlers_run_after_the_mirror(billoget: Billoget) -> None:
     admin = billoget.emulator.admin
     budget = (await admin.trigger("budget.created"))["data"]
     await admin.trigger("budget.approved", budget["id"])
-    await admin.trigger("customer.updated", budget["customerId"])
-    received = await billoget.sink.wait_for(4)
+    received = await billoget.sink.wait_for(3)  # the budget's new customer, 2 budget events
     worker = await billoget.worker(billoget_handlers="tests.workers.sample_handlers")
 
     events = {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
@@ -122,12 +119,43 @@ async def test_user_handlers_run_after_the_mirror_and_a_value_error_is_permanent
     assert approved.status == "processed"
     assert approved.outcome is not None
     assert f"sales notified of budget {budget['id']} (mirrored)" in approved.outcome
-    refused = events["customer.updated"]
-    assert refused.status == "dead"
-    assert refused.attempts == 1
-    assert refused.last_error == (
-        "handler refused the event: customers may not be updated in this shop"
+
+
+async def test_a_handlers_value_error_is_retried_and_dead_only_after_the_attempts(
+    billoget: Billoget,
+) -> None:
+    customer = (await billoget.emulator.admin.trigger("customer.created"))["data"]
+    await billoget.emulator.admin.trigger("customer.updated", customer["id"])
+    received = await billoget.sink.wait_for(2)
+    worker = await billoget.worker(
+        billoget_handlers="tests.workers.sample_handlers", worker_max_attempts=3
     )
+
+    events = {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
+
+    assert events["customer.created"].status == "processed"
+    tripped = events["customer.updated"]
+    assert (tripped.status, tripped.attempts) == ("dead", 3)
+    assert tripped.last_error == (
+        "retries exhausted after 3 attempts: ValueError: customers may not be updated in this shop"
+    )
+
+
+async def test_a_handlers_permanent_error_is_dead_at_once_with_its_reason(
+    billoget: Billoget,
+) -> None:
+    product = (await billoget.emulator.admin.trigger("product.created"))["data"]
+    await billoget.emulator.admin.trigger("product.updated", product["id"])
+    received = await billoget.sink.wait_for(2)
+    worker = await billoget.worker(
+        billoget_handlers="tests.workers.sample_handlers", worker_max_attempts=3
+    )
+
+    events = {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
+
+    refused = events["product.updated"]
+    assert (refused.status, refused.attempts) == ("dead", 1)
+    assert refused.last_error == "products are managed elsewhere"
 
 
 async def test_events_wait_for_a_spent_rate_budget_instead_of_failing(billoget: Billoget) -> None:
