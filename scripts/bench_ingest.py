@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from billoget_hooks.procs import Proc, cli_argv, free_port
+
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 PATH = "/webhooks/billoget"
 WARMUP_REQUESTS = 500
@@ -240,25 +242,6 @@ def run_load(args: argparse.Namespace) -> None:
 # -- orchestration -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"server did not listen on {port}")
-
-
 def load(
     port: int, *, count: int, prefix: str, connections: int, duration: float, rate: int = 0
 ) -> dict[str, Any]:
@@ -292,7 +275,7 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(proc: subprocess.Popen[bytes], port: int, **kwargs: Any) -> dict[str, Any]:
+def measured(proc: Proc, port: int, **kwargs: Any) -> dict[str, Any]:
     """One load phase against ``proc``, with the server's CPU time per answered request."""
     before = cpu_seconds(proc.pid)
     r = load(port, **kwargs)
@@ -302,20 +285,6 @@ def measured(proc: subprocess.Popen[bytes], port: int, **kwargs: Any) -> dict[st
         1e6 * (after - before) / answered if before is not None and after is not None else None
     )
     return r
-
-
-def start_server(argv: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL)
-    wait_for_port(port, proc)
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def show(name: str, r: dict[str, Any]) -> None:
@@ -394,11 +363,15 @@ def bench(args: argparse.Namespace) -> None:
         }
         bare_port, ours_port = free_port(), free_port()
         bare_argv = [sys.executable, __file__, "--serve-bare", "--port", str(bare_port)]
-        ours_argv = [sys.executable, "-m", "billoget_hooks.cli", "serve", "--host", "127.0.0.1"]
+        ours_argv = cli_argv("serve", "--host", "127.0.0.1", "--port", str(ours_port))
+        logs = Path(tmp)
         servers = {
-            "bare": (start_server(bare_argv, {}, bare_port), bare_port),
+            "bare": (
+                Proc("bare", bare_argv, logs / "bare.log", port=bare_port, cwd=ROOT).start(),
+                bare_port,
+            ),
             "ours": (
-                start_server([*ours_argv, "--port", str(ours_port)], env, ours_port),
+                Proc("ours", ours_argv, logs / "ours.log", env, port=ours_port, cwd=ROOT).start(),
                 ours_port,
             ),
         }
@@ -432,7 +405,7 @@ def bench(args: argparse.Namespace) -> None:
             time.sleep(1.0)  # let the relay finish
         finally:
             for proc, _ in servers.values():
-                stop(proc)
+                proc.stop(timeout_s=15)
         with sqlite3.connect(db) as conn:
             rows = dict(
                 conn.execute("SELECT status, COUNT(*) FROM events GROUP BY status").fetchall()

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.fixtures.procs import wait_until
+from billoget_hooks.procs import wait_until
 from tests.fixtures.stack import MakeStack, Stack, report_fault
 
 BUSY_TIMEOUT_S = 5.0  # core.store_sqlite.DEFAULT_BUSY_TIMEOUT_MS

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.fixtures.procs import wait_until
+from billoget_hooks.procs import wait_until
 from tests.fixtures.stack import FAST_SWEEP, MakeStack
 
 EVENTS = 4
@@ -41,7 +41,7 @@ def test_a_worker_killed_mid_handler_redelivers_and_the_effect_happens_once(
     rows = stack.rows(ids)
     stored, processed, dead = stack.report_counts("worker-kill9", ids)
     customers = stack.mirror("customers")
-    state = stack.admin("GET", "/state?environment=test")["data"]["customers"]
+    state = stack.admin(lambda a: a.state())["customers"]
     assert len(customers) == EVENTS  # one mirror row per entity: the effect happened once
     assert {r[2] for r in customers.values()} == set(ids)
     assert len(state) == EVENTS

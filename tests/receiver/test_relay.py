@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 import redis
 
+from billoget_hooks.procs import Proc, free_port
 from core.settings import Settings
 from core.store.sqlite.store import SQLiteEventStore
-from tests.fixtures.procs import Proc, free_port
 from tests.fixtures.receiver import (
     MakeReceiver,
     eventually,
