@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import StoreUnavailableError
-from core.store import NewDelivery, Outcome, StartAttempt, Status, StoredEvent, WorkerWrite
+from core.store import NewDelivery, Outcome, Result, StartAttempt, Status, StoredEvent, WorkerWrite
 from core.store.sqlite.store import SQLiteEventStore
 from workers.storewriter import StoreWriter
 
@@ -92,7 +92,7 @@ def test_concurrent_writes_share_one_transaction(store: CountingStore) -> None:
 def test_a_write_returns_only_after_its_commit(store: CountingStore) -> None:
     writer = StoreWriter(store)
     writer.write(StartAttempt("d1"))
-    writer.write(Outcome("d1", "processed", "ok"))
+    writer.write(Outcome("d1", Result.PROCESSED, "ok"))
     event = store.get("d1")
     assert event is not None and event.status is Status.PROCESSED and event.outcome == "ok"
 
