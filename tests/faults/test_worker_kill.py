@@ -3,8 +3,6 @@ delivered again and its effect (the mirror row) happens once."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from billoget_hooks.procs import wait_until
@@ -31,7 +29,6 @@ def test_a_worker_killed_mid_handler_redelivers_and_the_effect_happens_once(
         timeout_s=15,
         what="every event inside its handler",
     )
-    time.sleep(0.5)
     assert stack.api_requests() == []  # no API call has finished yet
     stack.worker.kill9()
     stack.clear_faults()
