@@ -39,53 +39,45 @@ def test_the_mirror_covers_an_event_when_it_is_at_least_as_new(
     assert mirror_covers(row, event_updated_at=event_updated_at, event_time=event_time) is covered
 
 
-async def test_one_worker_holds_an_entity_the_other_waits_then_gives_up(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
-    try:
-        lock = EntityLock(client, ttl_s=5)
-        async with lock.hold("budget:7", wait_s=1) as first:
-            async with lock.hold("budget:7", wait_s=0.1) as second:
-                assert (first, second) == (True, False)
-            async with lock.hold("budget:8", wait_s=0.1) as other:
-                assert other  # another entity is not blocked
-        async with lock.hold("budget:7", wait_s=0.1) as again:
-            assert again  # released by its holder
-    finally:
-        await client.aclose()
+async def test_one_worker_holds_an_entity_the_other_waits_then_gives_up(
+    async_redis: aioredis.Redis,
+) -> None:
+    lock = EntityLock(async_redis, ttl_s=5)
+    async with lock.hold("budget:7", wait_s=1) as first:
+        async with lock.hold("budget:7", wait_s=0.1) as second:
+            assert (first, second) == (True, False)
+        async with lock.hold("budget:8", wait_s=0.1) as other:
+            assert other  # another entity is not blocked
+    async with lock.hold("budget:7", wait_s=0.1) as again:
+        assert again  # released by its holder
 
 
-async def test_a_waiter_gets_the_lock_as_soon_as_the_holder_lets_go(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
-    try:
-        lock = EntityLock(client, ttl_s=5)
-        holding, release = asyncio.Event(), asyncio.Event()
+async def test_a_waiter_gets_the_lock_as_soon_as_the_holder_lets_go(
+    async_redis: aioredis.Redis,
+) -> None:
+    lock = EntityLock(async_redis, ttl_s=5)
+    holding, release = asyncio.Event(), asyncio.Event()
 
-        async def holder() -> None:
-            async with lock.hold("customer:3", wait_s=1) as held:
-                assert held
-                holding.set()
-                await release.wait()
-
-        task = asyncio.create_task(holder())
-        await holding.wait()
-        release.set()
-        async with lock.hold("customer:3", wait_s=5) as held:
+    async def holder() -> None:
+        async with lock.hold("customer:3", wait_s=1) as held:
             assert held
-        await task
-    finally:
-        await client.aclose()
+            holding.set()
+            await release.wait()
+
+    task = asyncio.create_task(holder())
+    await holding.wait()
+    release.set()
+    async with lock.hold("customer:3", wait_s=5) as held:
+        assert held
+    await task
 
 
 async def test_an_expired_lock_taken_by_another_is_not_released_by_its_old_holder(
-    redis_url: str,
+    async_redis: aioredis.Redis,
 ) -> None:
-    client = aioredis.Redis.from_url(redis_url)
-    try:
-        lock = EntityLock(client, ttl_s=5)
-        key = FETCH_LOCK_PREFIX + "product:9"
-        async with lock.hold("product:9", wait_s=0.1) as held:
-            assert held
-            await client.set(key, "someone-else")  # as if ours expired and another took it
-        assert await client.get(key) == b"someone-else"
-    finally:
-        await client.aclose()
+    lock = EntityLock(async_redis, ttl_s=5)
+    key = FETCH_LOCK_PREFIX + "product:9"
+    async with lock.hold("product:9", wait_s=0.1) as held:
+        assert held
+        await async_redis.set(key, "someone-else")  # as if ours expired and another took it
+    assert await async_redis.get(key) == b"someone-else"

@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from core.queue import WORKER_PROBLEMS_KEY
+from core.store import StoredEvent
 from tests.fixtures.emulator import Received
 from tests.workers.conftest import Billoget, MakeBilloget
 
@@ -121,17 +122,22 @@ async def test_user_handlers_run_after_the_mirror(billoget: Billoget) -> None:
     assert f"sales notified of budget {budget['id']} (mirrored)" in approved.outcome
 
 
-async def test_a_handlers_value_error_is_retried_and_dead_only_after_the_attempts(
-    billoget: Billoget,
-) -> None:
-    customer = (await billoget.emulator.admin.trigger("customer.created"))["data"]
-    await billoget.emulator.admin.trigger("customer.updated", customer["id"])
+async def _created_then_updated(billoget: Billoget, family: str) -> dict[str, StoredEvent]:
+    """An entity created then updated in Billoget, processed with the sample user handlers
+    (3 attempts at most); the stored events by type."""
+    created = (await billoget.emulator.admin.trigger(f"{family}.created"))["data"]
+    await billoget.emulator.admin.trigger(f"{family}.updated", created["id"])
     received = await billoget.sink.wait_for(2)
     worker = await billoget.worker(
         billoget_handlers="tests.workers.sample_handlers", worker_max_attempts=3
     )
+    return {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
 
-    events = {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
+
+async def test_a_handlers_value_error_is_retried_and_dead_only_after_the_attempts(
+    billoget: Billoget,
+) -> None:
+    events = await _created_then_updated(billoget, "customer")
 
     assert events["customer.created"].status == "processed"
     tripped = events["customer.updated"]
@@ -144,15 +150,9 @@ async def test_a_handlers_value_error_is_retried_and_dead_only_after_the_attempt
 async def test_a_handlers_permanent_error_is_dead_at_once_with_its_reason(
     billoget: Billoget,
 ) -> None:
-    product = (await billoget.emulator.admin.trigger("product.created"))["data"]
-    await billoget.emulator.admin.trigger("product.updated", product["id"])
-    received = await billoget.sink.wait_for(2)
-    worker = await billoget.worker(
-        billoget_handlers="tests.workers.sample_handlers", worker_max_attempts=3
-    )
+    events = await _created_then_updated(billoget, "product")
 
-    events = {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
-
+    assert events["product.created"].status == "processed"
     refused = events["product.updated"]
     assert (refused.status, refused.attempts) == ("dead", 1)
     assert refused.last_error == "products are managed elsewhere"
