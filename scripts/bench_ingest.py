@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from billoget_hooks.procs import Proc, cli_argv, free_port
+from billoget_hooks.procs import Proc, cli_argv, free_port, wait_until
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 PATH = "/webhooks/billoget"
@@ -314,6 +314,13 @@ def summarize(name: str, runs: list[dict[str, Any]]) -> dict[str, float]:
     return {k: v[1] for k, v in pick.items()} | {f"best_{k}": v[0] for k, v in pick.items()}
 
 
+def _received(db: Path) -> int:
+    """Rows the relay has not put on Redis yet."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM events WHERE status = 'received'").fetchone()
+    return int(count)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=float, default=5.0, help="seconds per phase")
@@ -402,7 +409,7 @@ def bench(args: argparse.Namespace) -> None:
                 )
                 at_rate.append(r)
                 show(f"(c) receiver at {args.rate}/s #{n + 1}", r)
-            time.sleep(1.0)  # let the relay finish
+            wait_until(lambda: not _received(db), timeout_s=30, what="the relay to finish")
         finally:
             for proc, _ in servers.values():
                 proc.stop(timeout_s=15)
