@@ -172,6 +172,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of every process."
     )
+    # -- ingest efficiency (issue 14) --
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        "auto",
+        description="Event loop of `serve`: `auto` takes uvloop when it is installed "
+        "(the `fast` extra), else asyncio's own.",
+    )
 
     @field_validator("billoget_webhook_secret")
     @classmethod
