@@ -18,7 +18,7 @@ from dramatiq.brokers.redis import RedisBroker
 from core.errors import ConfigError
 from core.queue import QUEUE_NAME, build_message
 from core.store import EventStore, Status, StoredEvent
-from core.times import format_time, parse_duration_s
+from core.times import format_time, parse_duration_s, parse_time, utc_text
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,12 @@ def parse_since(text: str, *, now: datetime | None = None) -> str:
     seconds = parse_duration_s(text)
     if seconds is not None:
         return format_time((now or datetime.now(UTC)) - timedelta(seconds=seconds))
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+    moment = parse_time(text)
+    if moment is None:
         raise ConfigError(
             f"--since {text!r} is neither an ISO-8601 time nor a duration like 2h or 7d"
-        ) from None
-    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        )
+    return utc_text(moment)
 
 
 @dataclass(slots=True)

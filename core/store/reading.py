@@ -9,11 +9,10 @@ StoreUnavailableError).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from core.store.models import RelayItem, Status, StoredEvent
-from core.times import format_time
+from core.times import seconds_from_now
 
 
 class ReadsModule(Protocol):
@@ -41,10 +40,6 @@ class ReadsModule(Protocol):
     def last_selfcheck(self, conn: Any, /) -> tuple[str, bool, str] | None: ...
 
 
-def _ago(seconds: float) -> str:
-    return format_time(datetime.now(UTC) - timedelta(seconds=seconds))
-
-
 class ReadMethods:
     reads: ClassVar[ReadsModule]
 
@@ -54,7 +49,7 @@ class ReadMethods:
     def due_for_relay(
         self, *, received_grace_s: float, stale_after_s: float, limit: int
     ) -> list[RelayItem]:
-        received, stale = _ago(received_grace_s), _ago(stale_after_s)
+        received, stale = seconds_from_now(-received_grace_s), seconds_from_now(-stale_after_s)
         with self.reading() as conn:
             return self.reads.due_for_relay(
                 conn, received_before=received, stale_before=stale, limit=limit

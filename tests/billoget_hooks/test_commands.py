@@ -15,13 +15,13 @@ import redis
 from dramatiq.brokers.stub import StubBroker
 
 from billoget_hooks.cli import main
+from billoget_hooks.procs import Proc, free_port
 from core.queue import QUEUE_NAME
 from core.samples import envelope_bytes, sample_data
-from core.store import NewDelivery, Outcome, Status
+from core.store import NewDelivery, Outcome, Result, Status
 from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.emulator import RunningEmulator, emulator, emulator_factory, http_session
 from tests.fixtures.infra import TEST_SECRET
-from tests.fixtures.procs import Proc, free_port
 from tests.fixtures.receiver import MakeReceiver, redis_url_of
 
 __all__ = ["emulator", "emulator_factory", "http_session"]
@@ -81,8 +81,10 @@ def queue_redis(
 @pytest.fixture
 def filled(store: SQLiteEventStore) -> SQLiteEventStore:
     store.commit_batch([delivery(1), delivery(2, "customer.created"), delivery(3)])
-    store.apply_worker_writes([Outcome("dlv_0001", "processed", "mirrored")])
-    store.apply_worker_writes([Outcome("dlv_0003", "dead", "ValueError: budget has no customer")])
+    store.apply_worker_writes([Outcome("dlv_0001", Result.PROCESSED, "mirrored")])
+    store.apply_worker_writes(
+        [Outcome("dlv_0003", Result.DEAD, "ValueError: budget has no customer")]
+    )
     return store
 
 
@@ -201,7 +203,7 @@ def test_events_replay_dead_replays_only_the_dead_with_progress(
 ) -> None:
     store.commit_batch([delivery(n) for n in range(130)])
     for n in range(120):
-        store.apply_worker_writes([Outcome(f"dlv_{n:04d}", "dead", "boom")])
+        store.apply_worker_writes([Outcome(f"dlv_{n:04d}", Result.DEAD, "boom")])
 
     code, out, _ = cli("events", "replay", "--status", "dead", "--since", "1h")
 

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.settings import Settings, load_settings
-from core.store import Outcome
+from core.store import Outcome, Result
 from core.store.sqlite.store import SQLiteEventStore
 from receiver.views import WEBHOOK_PATH
 from tests.fixtures.receiver import MakeReceiver, ReceiverClient, eventually, signed
@@ -139,7 +139,7 @@ async def test_admin_replay_sends_a_processed_event_back_through_the_relay(
 ) -> None:
     assert await _post(receiver_client, "dlv_replay", None) == 200
     await eventually(lambda: store.get("dlv_replay").status.value == "queued", what="queued")
-    store.apply_worker_writes([Outcome("dlv_replay", "processed", "done")])
+    store.apply_worker_writes([Outcome("dlv_replay", Result.PROCESSED, "done")])
     async with receiver_client.post("/admin/events/dlv_replay/replay") as resp:
         assert resp.status == 202
     await eventually(lambda: store.get("dlv_replay").status.value == "queued", what="requeued")

@@ -4,7 +4,9 @@ One connection per thread (WAL, a busy timeout, ``synchronous`` as asked), opene
 :meth:`SQLiteConnections.write` is one ``BEGIN IMMEDIATE`` transaction and
 :meth:`SQLiteConnections.reading` a read, each turning a SQLite failure into a
 StoreUnavailableError. :class:`core.store.sqlite.store.SQLiteEventStore` is one; the mirror
-(:class:`core.store.sqlite.mirror.SQLiteMirror`) composes it.
+(:class:`core.store.sqlite.mirror.SQLiteMirror`) composes it. The connections are plain
+``sqlite3``; :meth:`SQLiteConnections.db` wraps one in a sqlite-utils ``Database`` for tools and
+is the only use of sqlite-utils in the store.
 
 ``single_writer=True`` (the workers): the threads write in turn, on ONE connection, behind a
 Python lock. The lock hands over as soon as it is free (SQLite's busy handler sleeps 1, 2, 5,

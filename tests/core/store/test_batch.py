@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.store import NewDelivery, Outcome, Status
+from core.store import NewDelivery, Outcome, Result, Status
 from core.store.sqlite.store import SQLiteEventStore
 
 
@@ -40,7 +40,7 @@ def test_commit_batch_marks_the_given_ids_queued_in_the_same_transaction(
     store: SQLiteEventStore,
 ) -> None:
     store.commit_batch([_delivery(n) for n in range(20)])
-    store.apply_worker_writes([Outcome("dlv_batch_0003", "processed", "done")])
+    store.apply_worker_writes([Outcome("dlv_batch_0003", Result.PROCESSED, "done")])
     relayed = [f"dlv_batch_{n:04d}" for n in range(10)]
     assert store.commit_batch([_delivery(20)], queued_ids=relayed) == [True]
     counts = store.counts()

@@ -14,6 +14,7 @@ from core.store import (
     MirrorStore,
     NewDelivery,
     Outcome,
+    Result,
     StartAttempt,
     Status,
 )
@@ -138,7 +139,7 @@ def test_a_batch_marks_relayed_ids_queued_in_its_transaction_but_never_a_done_on
 ) -> None:
     store = backend.store
     store.commit_batch([delivery(n) for n in range(5)])
-    store.apply_worker_writes([Outcome("dlv_3", "processed", "done")])
+    store.apply_worker_writes([Outcome("dlv_3", Result.PROCESSED, "done")])
     assert store.commit_batch([delivery(9)], queued_ids=[f"dlv_{n}" for n in range(5)]) == [True]
     assert [status_of(store, n) for n in range(5)] == [Status.QUEUED] * 3 + [
         Status.PROCESSED,
@@ -170,7 +171,7 @@ def test_an_event_goes_received_queued_failed_queued_processed_counting_attempts
     assert status_of(store, 1) is Status.QUEUED
     [started] = store.apply_worker_writes([StartAttempt("dlv_1")])
     assert started is not None and started.attempts == 0 and started.body == delivery(1).body
-    store.apply_worker_writes([Outcome("dlv_1", "failed", "boom", FUTURE)])
+    store.apply_worker_writes([Outcome("dlv_1", Result.FAILED, "boom", FUTURE)])
     event = store.get("dlv_1")
     assert event is not None
     assert (event.status, event.attempts, event.last_error, event.next_attempt_at) == (
@@ -182,7 +183,7 @@ def test_an_event_goes_received_queued_failed_queued_processed_counting_attempts
     store.mark_queued(["dlv_1"])
     [again] = store.apply_worker_writes([StartAttempt("dlv_1")])
     assert again is not None and again.attempts == 1
-    store.apply_worker_writes([Outcome("dlv_1", "processed", "mirrored")])
+    store.apply_worker_writes([Outcome("dlv_1", Result.PROCESSED, "mirrored")])
     event = store.get("dlv_1")
     assert event is not None
     assert (event.status, event.attempts, event.outcome) == (Status.PROCESSED, 2, "mirrored")
@@ -193,7 +194,7 @@ def test_a_deferred_attempt_goes_back_to_queued_without_counting(backend: Backen
     store = backend.store
     store.commit_batch([delivery(1)])
     store.apply_worker_writes(
-        [StartAttempt("dlv_1"), Outcome("dlv_1", "deferred", "waiting for the budget", FUTURE)]
+        [StartAttempt("dlv_1"), Outcome("dlv_1", Result.DEFERRED, "waiting for the budget", FUTURE)]
     )
     event = store.get("dlv_1")
     assert event is not None
@@ -206,10 +207,10 @@ def test_dead_is_final_and_failed_or_deferred_never_undo_a_done_event(backend: B
     store.apply_worker_writes(
         [
             StartAttempt("dlv_1"),
-            Outcome("dlv_1", "dead", "PermanentError: no such budget"),
-            Outcome("dlv_2", "processed", "ok"),
-            Outcome("dlv_1", "failed", "late", FUTURE),
-            Outcome("dlv_2", "deferred", "late", FUTURE),
+            Outcome("dlv_1", Result.DEAD, "PermanentError: no such budget"),
+            Outcome("dlv_2", Result.PROCESSED, "ok"),
+            Outcome("dlv_1", Result.FAILED, "late", FUTURE),
+            Outcome("dlv_2", Result.DEFERRED, "late", FUTURE),
         ]
     )
     dead, done = store.get("dlv_1"), store.get("dlv_2")
@@ -228,7 +229,7 @@ def test_dead_is_final_and_failed_or_deferred_never_undo_a_done_event(backend: B
 def test_requeue_sends_a_done_event_back_as_received_with_no_attempts(backend: Backend) -> None:
     store = backend.store
     store.commit_batch([delivery(1)])
-    store.apply_worker_writes([StartAttempt("dlv_1"), Outcome("dlv_1", "dead", "boom")])
+    store.apply_worker_writes([StartAttempt("dlv_1"), Outcome("dlv_1", Result.DEAD, "boom")])
     assert store.requeue(["dlv_1", "dlv_unknown"]) == 1
     event = store.get("dlv_1")
     assert event is not None
@@ -239,7 +240,7 @@ def test_list_events_filters_by_status_type_and_time_newest_first(backend: Backe
     store = backend.store
     store.commit_batch([delivery(1), delivery(2, "customer.created")])
     store.commit_batch([delivery(3)])
-    store.apply_worker_writes([Outcome("dlv_1", "processed", "ok")])
+    store.apply_worker_writes([Outcome("dlv_1", Result.PROCESSED, "ok")])
     assert [e.delivery_id for e in store.list_events()] == ["dlv_3", "dlv_1", "dlv_2"]
     assert [e.delivery_id for e in store.list_events(status=Status.RECEIVED)] == ["dlv_3", "dlv_2"]
     assert [e.delivery_id for e in store.list_events(event_type="customer.created")] == ["dlv_2"]
@@ -268,10 +269,10 @@ def test_the_sweeper_finds_stale_queued_and_overdue_failed_rows_but_not_waiting_
     store.mark_queued(["dlv_0", "dlv_1", "dlv_2"])
     store.apply_worker_writes(
         [
-            Outcome("dlv_1", "deferred", "budget", FUTURE),  # queued, waiting: not due
-            Outcome("dlv_2", "failed", "boom", PAST),  # retry overdue by more than the period
-            Outcome("dlv_3", "failed", "boom", FUTURE),  # retry pending
-            Outcome("dlv_4", "processed", "ok"),
+            Outcome("dlv_1", Result.DEFERRED, "budget", FUTURE),  # queued, waiting: not due
+            Outcome("dlv_2", Result.FAILED, "boom", PAST),  # retry overdue by more than the period
+            Outcome("dlv_3", Result.FAILED, "boom", FUTURE),  # retry pending
+            Outcome("dlv_4", Result.PROCESSED, "ok"),
         ]
     )
     due = store.due_for_relay(received_grace_s=3600, stale_after_s=3600, limit=10)
@@ -350,9 +351,9 @@ def test_retention_empties_old_bodies_keeps_their_ids_and_never_touches_undone_e
     store = backend.store
     store.commit_batch([delivery(n) for n in range(4)])
     store.apply_worker_writes(
-        [Outcome("dlv_0", "processed", "ok"), Outcome("dlv_1", "dead", "boom")]
+        [Outcome("dlv_0", Result.PROCESSED, "ok"), Outcome("dlv_1", Result.DEAD, "boom")]
     )
-    store.apply_worker_writes([Outcome("dlv_2", "failed", "boom", FUTURE)])
+    store.apply_worker_writes([Outcome("dlv_2", Result.FAILED, "boom", FUTURE)])
     assert store.prune(bodies_before=FUTURE, ids_before=PAST, limit=100) == (2, 0)
     assert store.prune(bodies_before=FUTURE, ids_before=PAST, limit=100) == (0, 0)
     emptied = store.get("dlv_0")
@@ -369,7 +370,7 @@ def test_retention_deletes_done_events_past_the_id_horizon_in_small_batches(
 ) -> None:
     store = backend.store
     store.commit_batch([delivery(n) for n in range(5)])
-    store.apply_worker_writes([Outcome(f"dlv_{n}", "processed", "ok") for n in range(4)])
+    store.apply_worker_writes([Outcome(f"dlv_{n}", Result.PROCESSED, "ok") for n in range(4)])
     assert store.prune(bodies_before=FUTURE, ids_before=FUTURE, limit=3) == (0, 3)
     assert store.prune(bodies_before=FUTURE, ids_before=FUTURE, limit=3) == (0, 1)
     assert store.counts() == {"received": 1, "queued": 0, "processed": 0, "failed": 0, "dead": 0}

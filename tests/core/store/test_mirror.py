@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core.store.sqlite.mirror import SQLiteMirror, normalize_id, normalize_time
+from core.store.sqlite.mirror import SQLiteMirror, normalize_id
 from core.store.sqlite.store import SQLiteEventStore
 
 T1, T2, T3 = (
@@ -20,28 +19,6 @@ T1, T2, T3 = (
     "2024-01-01T00:00:02.000000Z",
     "2024-01-01T00:00:03.000000Z",
 )
-
-
-@pytest.fixture
-def mirror(tmp_path: Path) -> Iterator[SQLiteMirror]:
-    store = SQLiteEventStore(tmp_path / "m.db", single_writer=True)
-    store.migrate()
-    yield SQLiteMirror(store)
-    store.close()
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2024-01-01T00:00:01Z", T1),
-        ("2024-01-01T01:00:01+01:00", T1),
-        ("2024-01-01T00:00:01.000000Z", T1),
-        ("yesterday", None),
-        (None, None),
-    ],
-)
-def test_times_are_normalised_to_fixed_width_utc(value: object, expected: str | None) -> None:
-    assert normalize_time(value) == expected
 
 
 @pytest.mark.parametrize("bad", [True, "", "  ", 1.5])

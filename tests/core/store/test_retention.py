@@ -10,7 +10,7 @@ import pytest
 
 from billoget_hooks.cli import main
 from core.settings import Settings
-from core.store import NewDelivery, Outcome
+from core.store import NewDelivery, Outcome, Result
 from core.store.retention import DAY_S, cutoffs, prune_all
 from core.store.sqlite.store import SQLiteEventStore
 from core.times import format_time
@@ -32,7 +32,7 @@ def test_ids_are_kept_for_the_horizon_even_when_bodies_go_sooner() -> None:
 
 def test_prune_all_goes_batch_by_batch_until_nothing_is_left(store: SQLiteEventStore) -> None:
     store.commit_batch([_delivery(n) for n in range(12)])
-    store.apply_worker_writes([Outcome(f"dlv_r{n}", "processed", "ok") for n in range(10)])
+    store.apply_worker_writes([Outcome(f"dlv_r{n}", Result.PROCESSED, "ok") for n in range(10)])
     seen: list[int] = []
     later = datetime.now(UTC) + timedelta(days=40)
     result = prune_all(
@@ -57,7 +57,7 @@ def test_the_prune_command_keeps_recent_events_and_says_what_it_did(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{store.path}")
     store.commit_batch([_delivery(1)])
-    store.apply_worker_writes([Outcome("dlv_r1", "processed", "ok")])
+    store.apply_worker_writes([Outcome("dlv_r1", Result.PROCESSED, "ok")])
     assert main(["prune", "--older-than", "30d"]) == 0
     assert "emptied 0 body(ies), deleted 0 event(s)" in capsys.readouterr().out
     assert main(["prune", "--older-than", "soon"]) == 2
@@ -78,7 +78,7 @@ async def test_the_receiver_prunes_in_the_background_when_retention_is_set(
         retention_interval_s=0.1,
     )
     store.commit_batch([_delivery(1), _delivery(2)])
-    store.apply_worker_writes([Outcome("dlv_r1", "dead", "boom")])
+    store.apply_worker_writes([Outcome("dlv_r1", Result.DEAD, "boom")])
     await make_receiver(settings=settings)
 
     def emptied() -> bool:

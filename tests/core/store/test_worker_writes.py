@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import StoreUnavailableError
-from core.store import NewDelivery, Outcome, StartAttempt, Status, StoredEvent
+from core.store import NewDelivery, Outcome, Result, StartAttempt, Status, StoredEvent
 from core.store.sqlite.store import SQLiteEventStore
 
 LATER = "2999-01-01T00:00:00.000000Z"
@@ -53,16 +53,16 @@ def test_a_batch_leaves_the_same_rows_as_the_same_writes_one_per_transaction(
         single.apply_worker_writes([StartAttempt(f"d{i}")])
     batch.apply_worker_writes(
         [
-            Outcome("d0", "processed", "mirrored"),
-            Outcome("d1", "failed", "boom", LATER),
-            Outcome("d2", "dead", "refused"),
-            Outcome("d3", "deferred", "waiting for the budget", LATER),
+            Outcome("d0", Result.PROCESSED, "mirrored"),
+            Outcome("d1", Result.FAILED, "boom", LATER),
+            Outcome("d2", Result.DEAD, "refused"),
+            Outcome("d3", Result.DEFERRED, "waiting for the budget", LATER),
         ]
     )
-    single.apply_worker_writes([Outcome("d0", "processed", "mirrored")])
-    single.apply_worker_writes([Outcome("d1", "failed", "boom", LATER)])
-    single.apply_worker_writes([Outcome("d2", "dead", "refused")])
-    single.apply_worker_writes([Outcome("d3", "deferred", "waiting for the budget", LATER)])
+    single.apply_worker_writes([Outcome("d0", Result.PROCESSED, "mirrored")])
+    single.apply_worker_writes([Outcome("d1", Result.FAILED, "boom", LATER)])
+    single.apply_worker_writes([Outcome("d2", Result.DEAD, "refused")])
+    single.apply_worker_writes([Outcome("d3", Result.DEFERRED, "waiting for the budget", LATER)])
     for i in range(6):
         assert _comparable(batch.get(f"d{i}")) == _comparable(single.get(f"d{i}"))
     assert batch.counts() == single.counts()
@@ -82,7 +82,7 @@ def test_a_batch_start_of_an_unknown_or_done_event_is_none(
     stores: tuple[SQLiteEventStore, SQLiteEventStore],
 ) -> None:
     store, _ = stores
-    store.apply_worker_writes([Outcome("d1", "processed", "done")])
+    store.apply_worker_writes([Outcome("d1", Result.PROCESSED, "done")])
     assert store.apply_worker_writes([StartAttempt("nope"), StartAttempt("d1")]) == [None, None]
 
 
@@ -91,7 +91,7 @@ def test_a_batch_applies_its_writes_in_order(
 ) -> None:
     store, _ = stores
     results = store.apply_worker_writes(
-        [StartAttempt("d0"), Outcome("d0", "processed", "ok"), StartAttempt("d0")]
+        [StartAttempt("d0"), Outcome("d0", Result.PROCESSED, "ok"), StartAttempt("d0")]
     )
     assert results[0] is not None and results[1:] == [None, None]  # done before the 2nd start
     event = store.get("d0")
@@ -114,7 +114,7 @@ def test_a_batch_is_one_transaction_all_or_nothing(
     slow = SQLiteEventStore(tmp_path / "batch.db", busy_timeout_ms=50)
     try:
         with pytest.raises(StoreUnavailableError):
-            slow.apply_worker_writes([StartAttempt("d0"), Outcome("d1", "processed", "ok")])
+            slow.apply_worker_writes([StartAttempt("d0"), Outcome("d1", Result.PROCESSED, "ok")])
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
