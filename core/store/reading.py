@@ -15,6 +15,33 @@ from core.store.models import RelayItem, Status, StoredEvent
 from core.times import seconds_from_now
 
 
+def list_query(
+    columns: str,
+    *,
+    status: Status | None,
+    event_type: str | None,
+    since: str | None,
+    limit: int,
+    mark: str,
+) -> tuple[str, tuple[Any, ...]]:
+    """``list_events``' SQL and parameters, with the driver's placeholder ``mark`` (``?``,
+    ``%s``): newest first, filtered by what is given."""
+    where, params = ["1 = 1"], []
+    for clause, value in (
+        ("status = ", status.value if status is not None else None),
+        ("event_type = ", event_type),
+        ("received_at >= ", since),
+    ):
+        if value is not None:
+            where.append(clause + mark)
+            params.append(value)
+    sql = (
+        f"SELECT {columns} FROM events WHERE {' AND '.join(where)}"
+        f" ORDER BY received_at DESC, delivery_id LIMIT {mark}"
+    )
+    return sql, (*params, limit)
+
+
 class ReadsModule(Protocol):
     def get_event(self, conn: Any, delivery_id: str, /) -> StoredEvent | None: ...
 

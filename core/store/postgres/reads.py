@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from core.store.models import RelayItem, Status, StoredEvent
+from core.store.reading import list_query
 
 EVENT_COLUMNS = (
     "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
@@ -59,22 +60,10 @@ def list_events(
     since: str | None,
     limit: int,
 ) -> list[StoredEvent]:
-    where, params = ["TRUE"], []
-    if status is not None:
-        where.append("status = %s")
-        params.append(status.value)
-    if event_type is not None:
-        where.append("event_type = %s")
-        params.append(event_type)
-    if since is not None:
-        where.append("received_at >= %s")
-        params.append(since)
-    rows = conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)}"
-        " ORDER BY received_at DESC, delivery_id LIMIT %s",
-        (*params, limit),
-    ).fetchall()
-    return [row_to_event(r) for r in rows]
+    sql, params = list_query(
+        EVENT_COLUMNS, status=status, event_type=event_type, since=since, limit=limit, mark="%s"
+    )
+    return [row_to_event(r) for r in conn.execute(sql, params).fetchall()]
 
 
 def counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
