@@ -5,6 +5,9 @@ lost, every delivery is stored once and processed, every effect happens once."""
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from billoget_hooks.procs import cli_argv
 from core.samples import envelope_bytes
 from core.signing import sign_headers
 from core.store import NewDelivery
@@ -219,3 +223,32 @@ def test_the_sweeper_holder_killed_another_receiver_takes_the_duty_within_second
     print(f"  (sweeper handover after kill -9: {handover_s:.1f} s; sweep interval 0.5 s)")
     assert handover_s < 5.0
     assert stored == processed == 1
+
+
+# -- the self-check, whichever receiver Billoget reaches -------------------------------------
+
+
+@pytest.mark.slow
+def test_the_selfcheck_round_trip_passes_when_billoget_reaches_another_receiver(
+    make_stack: MakeStack, make_database: Callable[[], str]
+) -> None:
+    stack = make_stack(worker=False, database_url=make_database())
+    other = stack.add_receiver()  # the self-check runs beside this one; Billoget reaches the first
+    env = {
+        **os.environ,
+        **stack.env,
+        "PORT": str(other.port),
+        "BILLOGET_PUBLIC_URL": f"http://127.0.0.1:{stack.receiver.port}{WEBHOOK_PATH}",
+    }
+    done = subprocess.run(
+        [*cli_argv("selfcheck", "--json", "--wait", "20")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    report = json.loads(done.stdout)
+    failed = [c for c in report["checks"] if c["status"] == "fail"]
+    assert done.returncode == 0, failed
+    found = stack._query("SELECT COUNT(*) FROM events WHERE selfcheck_nonce IS NOT NULL")
+    assert found == [(1,)]
