@@ -66,7 +66,10 @@ def selfcheck_command(args: argparse.Namespace) -> int:
             [failed(CONFIGURATION, exc.message)], started_at=now, finished_at=now
         )
     else:
-        configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+        configure_logging(
+            "WARNING" if settings.log_level == "INFO" else settings.log_level,
+            fmt=settings.log_format,
+        )
         store = _open_store(settings)
         try:
             report = asyncio.run(
