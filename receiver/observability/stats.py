@@ -4,9 +4,10 @@ can say what happened over the last day across restarts and without a Prometheus
 On every observer tick :class:`StatsRecorder` takes the running totals of
 :meth:`~receiver.observability.families.ReceiverMetrics.totals`, writes what grew since the
 last write to the current minute (:meth:`core.store.EventStore.add_delivery_stats`, on a
-store-reader thread: see :meth:`~receiver.observability.observer.Observer.record_stats`) and, once an hour, forgets minutes older than :data:`KEEP_STATS_S`. What
-was not written (the store did not answer) is written with the next tick. The counters in the
-store are therefore at most one tick (``ALERT_CHECK_INTERVAL_S``) behind ``/metrics``.
+store-reader thread: see :meth:`~receiver.observability.observer.Observer.record_stats`) and,
+once an hour, forgets minutes older than :data:`KEEP_STATS_S`. What was not written (the store
+did not answer) is written with the next tick. The counters in the store are therefore at most
+one tick (``ALERT_CHECK_INTERVAL_S``) behind ``/metrics``.
 """
 
 from __future__ import annotations

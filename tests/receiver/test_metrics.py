@@ -27,6 +27,7 @@ from tests.fixtures.receiver import (
     signed,
 )
 
+ADMIN_TOKEN = "admin-token-456"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -102,9 +103,11 @@ async def test_metrics_count_deliveries_by_result_secret_skew_and_commit(
 
     text, samples = await scrape_until(
         client,
-        lambda s: value(s, "billoget_hooks_events", status="received")
-        + value(s, "billoget_hooks_events", status="queued")
-        == 2,
+        lambda s: (
+            value(s, "billoget_hooks_events", status="received")
+            + value(s, "billoget_hooks_events", status="queued")
+            == 2
+        ),
     )
     expected = {
         "stored": 2,
@@ -204,8 +207,8 @@ async def test_counters_are_kept_per_minute_in_the_store_for_diagnose(
             "203.0.113.9",
             200,
         ),
-        ({"admin_token": "admin-token-456"}, {"Authorization": "Bearer admin-token-456"}, None, 200),
-        ({"admin_token": "admin-token-456"}, {}, None, 401),
+        ({"admin_token": ADMIN_TOKEN}, {"Authorization": f"Bearer {ADMIN_TOKEN}"}, None, 200),
+        ({"admin_token": ADMIN_TOKEN}, {}, None, 401),
     ],
     ids=[
         "loopback-without-tokens",
