@@ -46,6 +46,7 @@ class Observer:
         )
         self._stats = StatsRecorder()
         self._store_down = False
+        self.ticks = 0  # finished ticks (tests wait for them)
         self.registry = metrics.registry
         self.registry.register(
             StoreCollector(
@@ -104,6 +105,7 @@ class Observer:
             last_delivery_s=self.metrics.last_delivery_s,
             failures_total=verification_failures(totals),
         )
+        self.ticks += 1
 
     async def run(self, app: web.Application) -> None:
         while True:
