@@ -1,4 +1,5 @@
-"""Sub-commands of ``core``: ``selfcheck``, ``events list|show|replay`` and ``dev``."""
+"""Sub-commands of ``core``: ``selfcheck``, ``events list|show|replay``, ``diagnose`` (in
+:mod:`billoget_hooks.diagnose`) and ``dev``."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ _ERROR_WIDTH = 60
 
 
 def register(subparsers: Any) -> None:
+    from billoget_hooks import diagnose
+
     _register_selfcheck(subparsers)
     _register_events(subparsers)
+    diagnose.register(subparsers)
     _register_dev(subparsers)
 
 
