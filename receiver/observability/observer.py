@@ -1,7 +1,7 @@
 """The observer: one background task of the receiver that, every ``ALERT_CHECK_INTERVAL_S``,
 reads the store's snapshot and writes the per-minute counters (on a store-reader thread), then
 judges the alerts. ``GET /metrics`` and ``/readyz`` read its state; a scrape refreshes the
-snapshot itself when it is older than two ticks."""
+snapshot itself when it is older than :data:`SCRAPE_CACHE_S`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from receiver.observability.snapshot import StoreSnapshot, read_snapshot
 from receiver.observability.stats import StatsRecorder
 
 log = logging.getLogger(__name__)
+
+# a scrape serves the store's gauges at most this old (reading them costs a few queries)
+SCRAPE_CACHE_S = 2.0
 
 
 class Observer:
@@ -79,7 +82,9 @@ class Observer:
         return snap
 
     def stale(self) -> bool:
-        return self.snapshot is None or self._clock() - self.snapshot.taken_at > 2 * self.interval_s
+        """Older than :data:`SCRAPE_CACHE_S` (or the tick interval, when shorter)."""
+        max_age_s = min(SCRAPE_CACHE_S, self.interval_s)
+        return self.snapshot is None or self._clock() - self.snapshot.taken_at > max_age_s
 
     async def record_stats(self, app: web.Application) -> None:
         """Write the counters' growth. On a store-reader thread, not the store-writer: a
