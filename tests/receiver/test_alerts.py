@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from core.selfcheck.report import ROUND_TRIP, SelfCheckReport, failed, passed
 from core.settings import Settings
 from core.store.sqlite.store import SQLiteEventStore
-from core.times import utcnow
 from receiver.observability.observer import OBSERVER_KEY
 from tests.fixtures.receiver import (
     WEBHOOK_PATH,
@@ -23,6 +21,7 @@ from tests.fixtures.receiver import (
     ReceiverClient,
     eventually,
     post_delivery,
+    record_selfcheck,
     signed,
 )
 
@@ -39,13 +38,6 @@ async def _lacks(names: Awaitable[set[str]], name: str) -> bool:
 
 async def _starts_with(text: Callable[[], Awaitable[str]], prefix: str) -> bool:
     return (await text()).startswith(prefix)
-
-
-def save_selfcheck(store: SQLiteEventStore, *, ok: bool) -> None:
-    now = utcnow()
-    result = passed(ROUND_TRIP, "reached the receiver") if ok else failed(ROUND_TRIP, "no")
-    report = SelfCheckReport.build([result], started_at=now, finished_at=now)
-    store.save_selfcheck(report.to_json(), report.ok)
 
 
 @pytest.fixture
@@ -111,7 +103,7 @@ async def test_silence_warns_on_readyz_and_in_the_metric_and_logs_once(
     store: SQLiteEventStore,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    save_selfcheck(store, ok=True)
+    record_selfcheck(store, ok=True)
     client = await receiver_with(silence_alert_after_s=0.3)
     assert await warned(client) == set()
     assert (await post_delivery(client, "dlv_quiet_1"))[0] == 200
@@ -139,7 +131,7 @@ async def test_silence_is_not_claimed_unless_the_last_selfcheck_passed(
     receiver_with: Callable[..., Any], store: SQLiteEventStore, selfcheck: bool | None
 ) -> None:
     if selfcheck is not None:
-        save_selfcheck(store, ok=selfcheck)
+        record_selfcheck(store, ok=selfcheck)
     client = await receiver_with(silence_alert_after_s=0.1)
     await more_ticks(client, 8)
     assert "silence" not in await warned(client)
@@ -148,7 +140,7 @@ async def test_silence_is_not_claimed_unless_the_last_selfcheck_passed(
 async def test_silence_alert_is_off_by_default(
     receiver_with: Callable[..., Any], store: SQLiteEventStore
 ) -> None:
-    save_selfcheck(store, ok=True)
+    record_selfcheck(store, ok=True)
     client = await receiver_with()
     await more_ticks(client, 5)
     assert await warned(client) == set()

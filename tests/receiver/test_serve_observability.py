@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from core.samples import envelope_bytes
-from core.selfcheck.report import ROUND_TRIP, SelfCheckReport, passed
 from core.signing import sign_headers
 from core.store.sqlite.store import SQLiteEventStore
-from core.times import utcnow
 from receiver.views import WEBHOOK_PATH
 from tests.fixtures.infra import TEST_SECRET
 from tests.fixtures.procs import ProcessFactory, free_port, wait_until
+from tests.fixtures.receiver import record_selfcheck
 from tests.fixtures.stack import http_json
 
 
@@ -38,9 +37,7 @@ def test_serve_logs_json_lines_and_the_silence_once(
     db = tmp_path / "events.db"
     store = SQLiteEventStore(db)
     store.migrate()
-    now = utcnow()
-    report = SelfCheckReport.build([passed(ROUND_TRIP, "ok")], started_at=now, finished_at=now)
-    store.save_selfcheck(report.to_json(), report.ok)
+    record_selfcheck(store)
     store.close()
     redis = processes.redis().start()
     port = free_port()
