@@ -120,9 +120,10 @@ def commonest_failure(
         return None
     reason = max(REFUSALS, key=lambda r: refusals.get(r, 0))
     n = refusals[reason]
-    these = f"{n:,} deliveries {when}"
+    these = f"{n:,} {'delivery' if n == 1 else 'deliveries'} {when}"
+    were = "was" if n == 1 else "were"
     return {
-        "invalid_signature": f"{these} were signed with a secret we do not have: did the "
+        "invalid_signature": f"{these} {were} signed with a secret we do not have: did the "
         "secret rotate in Billoget? Put the new whsec_... secret in BILLOGET_WEBHOOK_SECRET "
         "(keep the old one beside it until nothing verifies with it).",
         "timestamp_too_old": f"{these} carried a webhook-timestamp more than {tolerance_s} s "
@@ -130,20 +131,20 @@ def commonest_failure(
         "back or replaying old ones?",
         "timestamp_in_future": f"{these} carried a webhook-timestamp more than {tolerance_s} s "
         "in the future: is this machine's clock behind? Check NTP.",
-        "missing_headers": f"{n:,} requests {when} lacked usable webhook-id, "
-        "webhook-timestamp or webhook-signature headers: is a proxy stripping them, or is "
-        "something other than Billoget posting to this URL?",
-        "malformed_body": f"{these} were signed correctly but their body is not a Billoget "
+        "missing_headers": f"{n:,} {'request' if n == 1 else 'requests'} {when} lacked usable "
+        "webhook-id, webhook-timestamp or webhook-signature headers: is a proxy stripping "
+        "them, or is something other than Billoget posting to this URL?",
+        "malformed_body": f"{these} {were} signed correctly but their body is not a Billoget "
         "envelope: is a proxy re-encoding request bodies?",
-        "payload_too_large": f"{these} were larger than BILLOGET_MAX_BODY_BYTES "
+        "payload_too_large": f"{these} {were} larger than BILLOGET_MAX_BODY_BYTES "
         f"({max_body_bytes:,} bytes): raise it (and your proxy's body limit).",
         "id_mismatch": f"{these} had a webhook-id header that is not their "
         "metadata.delivery_id: the sender does not follow Billoget's delivery contract.",
         "ip_not_allowed": f"{these} came from addresses outside ALLOWED_SENDER_IPS: did "
         "Billoget's ranges change, or is your proxy missing from TRUSTED_PROXIES?",
-        "overloaded": f"{these} were answered 503 because too many waited for the event store: "
+        "overloaded": f"{these} {were} answered 503 because too many waited for the event store: "
         "it cannot keep up with the load (Billoget retries them).",
-        "store_unavailable": f"{these} were answered 503 because the event store could not "
+        "store_unavailable": f"{these} {were} answered 503 because the event store could not "
         "commit: check its disk and DATABASE_URL (Billoget retries them).",
     }[reason]
 

@@ -19,9 +19,12 @@ increments and one histogram observation, no allocation of ours.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import Metric
+from prometheus_client.utils import floatToGoString
 
 STORED, DUPLICATE = "stored", "duplicate"
 # the 401s: what the signature-failure alert counts
@@ -69,12 +72,12 @@ class ReceiverMetrics:
         )
         self.fingerprints = list(fingerprints)
         self._matches = [self._matches_family.labels(secret=fp) for fp in self.fingerprints]
-        self._skew = Histogram(
+        self._skew = LoopHistogram(
             "billoget_hooks_clock_skew_seconds",
             "Now minus webhook-timestamp of verified deliveries.",
-            buckets=SKEW_BUCKETS,
-            registry=self.registry,
+            SKEW_BUCKETS,
         )
+        self.registry.register(self._skew)
         self._commit_duration = Histogram(
             "billoget_hooks_commit_duration_seconds",
             "Time from starting a group commit to its being durable.",
@@ -87,12 +90,13 @@ class ReceiverMetrics:
             buckets=BATCH_BUCKETS,
             registry=self.registry,
         )
-        self._last = Gauge(
+        self.last_delivery_s = 0.0
+        last = Gauge(
             "billoget_hooks_last_delivery_timestamp_seconds",
             "Unix time of the latest verified delivery (0: none yet).",
             registry=self.registry,
         )
-        self.last_delivery_s = 0.0
+        last.set_function(lambda: self.last_delivery_s)  # read at scrape time, never set
 
     # -- the hot path --------------------------------------------------------------------------
 
@@ -102,7 +106,6 @@ class ReceiverMetrics:
         self._skew.observe(now - webhook_ts)
         if now > self.last_delivery_s:
             self.last_delivery_s = now
-            self._last.set(now)
 
     def stored(self, is_new: bool) -> None:
         self._results[STORED if is_new else DUPLICATE].inc()
@@ -123,7 +126,6 @@ class ReceiverMetrics:
         """A newer delivery is in the store (another receiver, or before a restart)."""
         if when > self.last_delivery_s:
             self.last_delivery_s = when
-            self._last.set(when)
 
     def totals(self) -> dict[tuple[str, str], float]:
         """(kind, key) → the running total, for the per-minute counters in the store: results,
@@ -142,6 +144,40 @@ class ReceiverMetrics:
                 if sample.name.endswith("_bucket"):
                     found[(SKEW_KIND, sample.labels["le"])] = sample.value
         return found
+
+
+class LoopHistogram:
+    """A histogram observed from the event loop only, for the hot path: an observation is a
+    bisect and two additions (prometheus_client's Histogram takes a lock per bucket and per
+    sum: ~1.6 µs against ~0.3 µs, measured with timeit). A scrape reads it from another thread:
+    at worst it sees an observation in the buckets and not yet in the sum."""
+
+    def __init__(self, name: str, documentation: str, bounds: Sequence[float]) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._bounds = [float(b) for b in bounds]
+        self._labels = [floatToGoString(b) for b in self._bounds] + ["+Inf"]
+        self._counts = [0] * (len(self._bounds) + 1)  # per bucket, not cumulative
+        self._sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self._counts[bisect_left(self._bounds, value)] += 1  # le: value <= bound
+        self._sum += value
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        # built by hand: HistogramMetricFamily leaves out _count and _sum when a bucket is
+        # negative (an OpenMetrics rule); the classic text format, like Histogram, keeps them
+        metric = Metric(self._name, self._documentation, "histogram")
+        running = 0
+        for label, count in zip(self._labels, list(self._counts), strict=True):
+            running += count
+            metric.add_sample(f"{self._name}_bucket", {"le": label}, running)
+        metric.add_sample(f"{self._name}_count", {}, running)
+        metric.add_sample(f"{self._name}_sum", {}, self._sum)
+        yield metric
 
 
 def verification_failures(totals: dict[tuple[str, str], float]) -> float:
