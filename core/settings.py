@@ -187,6 +187,13 @@ class Settings(BaseSettings):
         "files; the receiver on the same host serves them); empty: `worker-metrics` beside "
         "the SQLite store.",
     )
+    worker_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Workers serve their host's metrics on this port too (for a host without "
+        "a receiver; the first worker to bind it serves every worker of the host).",
+    )
     silence_alert_after_s: float | None = Field(
         None,
         gt=0,

@@ -18,7 +18,7 @@ from core.queue import QUEUE_NAME
 from core.settings import Settings, load_settings
 from workers.actors import declare_actor
 from workers.broker import build_broker
-from workers.metrics import enable_multiprocess, mark_stopped
+from workers.metrics import enable_multiprocess, mark_stopped, serve_host_metrics
 from workers.runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     metrics_dir = settings.worker_metrics_path()
     if metrics_dir is not None:
         enable_multiprocess(metrics_dir)
+        if settings.worker_metrics_port is not None:
+            serve_host_metrics(metrics_dir, port=settings.worker_metrics_port, host=settings.host)
     worker, _ = start_worker(settings, threads=threads)
     log.info("worker started: %d threads on queue %s", threads, QUEUE_NAME)
     try:

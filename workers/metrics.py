@@ -13,6 +13,10 @@ the directory: :func:`enable_multiprocess` creates it and, when no process that 
 alive any more (a cold start), empties it; a worker that stops removes its live gauge
 (:func:`mark_stopped`). Counters of a worker that stopped while others run are kept, so the
 sums never go down under a running system (Prometheus would take a drop for a reset).
+
+On a host without a receiver, ``WORKER_METRICS_PORT`` makes the workers serve the same sums
+themselves (:func:`serve_host_metrics`): the first worker to bind the port serves every worker
+of the host; the others find it taken and leave it to that one.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import os
 import re
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, values
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+    values,
+)
 
 from core.events import KNOWN_EVENTS
 
@@ -114,3 +126,17 @@ def enable_multiprocess(directory: Path) -> None:
 def mark_stopped(directory: Path) -> None:
     """This worker process stops: drop its live gauge files (its counters stay, see above)."""
     multiprocess.mark_process_dead(os.getpid(), str(directory))
+
+
+def serve_host_metrics(directory: Path, *, port: int, host: str = "0.0.0.0") -> bool:  # noqa: S104
+    """Serve every worker's files in ``directory`` at ``http://host:port/metrics`` from a
+    thread; False when another process of the host already serves that port."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(directory))
+    try:
+        start_http_server(port, addr=host, registry=registry)
+    except OSError:
+        log.info("worker metrics: port %d is taken (another worker serves this host)", port)
+        return False
+    log.info("worker metrics: serving this host's workers on port %d", port)
+    return True

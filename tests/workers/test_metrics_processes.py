@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fixtures.procs import Proc, wait_until
+from tests.fixtures.procs import Proc, free_port, wait_until
 from tests.fixtures.stack import FAST_WORKER_ENV, MakeStack, Stack, http_json
 
 JSON_LOGS = {"LOG_FORMAT": "json"}
@@ -55,10 +55,12 @@ def assert_json_lines(proc: Proc) -> None:
 
 @pytest.mark.slow
 def test_two_worker_processes_add_up_on_the_receivers_metrics(make_stack: MakeStack) -> None:
-    stack = make_stack(worker_env=JSON_LOGS, receiver_env=JSON_LOGS)
+    port = free_port()
+    worker_env = {**JSON_LOGS, "WORKER_METRICS_PORT": str(port)}
+    stack = make_stack(worker_env=worker_env, receiver_env=JSON_LOGS)
     assert stack.worker is not None and stack.worker.popen is not None
     second = stack.processes.cli(
-        "worker", "worker", env={**stack.env, **FAST_WORKER_ENV, **JSON_LOGS}
+        "worker", "worker", env={**stack.env, **FAST_WORKER_ENV, **worker_env}
     ).start()
     wait_until(
         lambda: "worker started" in second.log_path.read_text(errors="replace"),
@@ -90,6 +92,20 @@ def test_two_worker_processes_add_up_on_the_receivers_metrics(make_stack: MakeSt
     assert answered_200
     assert samples[("billoget_hooks_api_requests_total", (("status", "200"),))] == len(answered_200)
     assert 0 < samples[("billoget_hooks_api_budget_remaining", ())] <= 1000
+
+    # WORKER_METRICS_PORT: the first worker serves the host's sums, the second leaves it to it
+    status, _, text = http_json("GET", f"http://127.0.0.1:{port}/metrics")
+    assert status == 200
+    served = {
+        s.labels["outcome"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "billoget_hooks_outcomes_total"
+    }
+    assert served["processed"] == processed
+    logs = stack.worker.log_path.read_text() + second.log_path.read_text()
+    assert logs.count("serving this host's workers on port") == 1
+    assert logs.count(f"port {port} is taken") == 1
 
     directory = stack.root / "worker-metrics"
     pids = [stack.worker.popen.pid, second.popen.pid]  # type: ignore[union-attr]
