@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.billoget_hooks.test_devstack import DEV_TIMEOUT_S, dev_argv, dev_env
+from tests.billoget_hooks.test_devstack import dev_argv, dev_env, read_until_up
 from tests.fixtures.procs import free_port
 from tests.fixtures.stack import http_json
 
@@ -65,18 +65,8 @@ def test_dev_in_json_shows_every_metric_family_and_only_json_service_lines(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lines: list[str] = []
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + DEV_TIMEOUT_S
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line.rstrip("\n"))
-            if "Ctrl-C stops everything" in line:
-                break
-        assert any("Ctrl-C stops everything" in x for x in lines), "\n".join(lines[-40:])
+        lines = read_until_up(proc)
         # the store's gauges are cached for a moment: the demo may have ended within it
         families = wait_for_families(receiver_port)
         proc.send_signal(signal.SIGINT)
