@@ -48,6 +48,10 @@ DEFAULT_DATABASE_STARTUP_WAIT_S = 30.0
 DEFAULT_RETENTION_KEEP_IDS_DAYS = 7.0
 DEFAULT_RETENTION_INTERVAL_S = 300.0
 STORE_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+DEFAULT_SIGNATURE_ALERT_COUNT = 20
+DEFAULT_SIGNATURE_ALERT_WINDOW_S = 300.0
+DEFAULT_ALERT_CHECK_INTERVAL_S = 5.0
+WORKER_METRICS_DIRNAME = "worker-metrics"
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -240,6 +244,52 @@ class Settings(BaseSettings):
         description="How often the background prune runs (when `RETENTION_DAYS` is set).",
     )
 
+    # -- observability: metrics, JSON logs, alerts (issue 11) --
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`text` for a terminal, `json`: one JSON object per line."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for `GET /metrics` (ADMIN_TOKEN works too); with neither "
+        "set, it answers loopback clients only.",
+    )
+    worker_metrics_dir: str = Field(
+        "",
+        description="Directory the workers keep their metrics in (Prometheus multiprocess "
+        "files; the receiver on the same host serves them); empty: `worker-metrics` beside "
+        "the SQLite store.",
+    )
+    worker_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Workers serve their host's metrics on this port too (for a host without "
+        "a receiver; the first worker to bind it serves every worker of the host).",
+    )
+    silence_alert_after_s: float | None = Field(
+        None,
+        gt=0,
+        description="Warn when no verified delivery arrived for this long while the last "
+        "self-check passed (default off; e.g. 3600).",
+    )
+    signature_alert_count: int = Field(
+        DEFAULT_SIGNATURE_ALERT_COUNT,
+        ge=1,
+        description="Warn when more than this many deliveries fail verification within "
+        "SIGNATURE_ALERT_WINDOW_S.",
+    )
+    signature_alert_window_s: float = Field(
+        DEFAULT_SIGNATURE_ALERT_WINDOW_S,
+        gt=0,
+        description="The window of SIGNATURE_ALERT_COUNT.",
+    )
+    alert_check_interval_s: float = Field(
+        DEFAULT_ALERT_CHECK_INTERVAL_S,
+        gt=0,
+        description="How often the receiver checks its alerts, refreshes the store's metrics "
+        "and records delivery statistics for `diagnose`.",
+    )
+
     @field_validator("billoget_webhook_secret")
     @classmethod
     def _secrets_decode(cls, value: SecretStr | None) -> SecretStr | None:
@@ -285,6 +335,15 @@ class Settings(BaseSettings):
                 "postgresql://user:password@host:5432/dbname"
             )
         return "sqlite" if backend == "sqlite" else "postgresql"
+
+    def worker_metrics_path(self) -> Path | None:
+        """WORKER_METRICS_DIR, else beside the SQLite store; None when there is neither."""
+        if self.worker_metrics_dir.strip():
+            return Path(self.worker_metrics_dir.strip())
+        try:
+            return self.sqlite_path().parent / WORKER_METRICS_DIRNAME
+        except ConfigError:
+            return None
 
     def sqlite_path(self) -> Path:
         """The SQLite file of ``database_url``."""

@@ -36,6 +36,7 @@ from receiver.keys import (
     BATCHER_KEY,
     BROKER_KEY,
     INGESTOR_KEY,
+    METRICS_KEY,
     READ_EXECUTOR_KEY,
     READINESS_CHECKS_KEY,
     RELAY_KEY,
@@ -44,6 +45,8 @@ from receiver.keys import (
     WRITE_EXECUTOR_KEY,
 )
 from receiver.middleware import error_middleware
+from receiver.observability.families import ReceiverMetrics
+from receiver.observability.routes import add_observability
 from receiver.relay import Relay, sweep_forever
 from receiver.retention import prune_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
@@ -64,8 +67,13 @@ def create_app(
     max_pending: int = DEFAULT_MAX_PENDING,
 ) -> web.Application:
     """The receiver; raises :class:`core.errors.ConfigError` without a webhook secret."""
+    secrets = settings.webhook_secrets()
+    metrics = ReceiverMetrics([secret.fingerprint() for secret in secrets])
     ingestor = Ingestor(
-        settings.webhook_secrets(), tolerance_s=settings.billoget_tolerance_s, clock=clock
+        secrets,
+        tolerance_s=settings.billoget_tolerance_s,
+        clock=clock,
+        on_verified=metrics.verified,
     )
     app = web.Application(
         middlewares=[error_middleware, access_middleware],
@@ -99,6 +107,7 @@ def create_app(
             partial(_sweeper_ctx, sweep=sweep),
         ]
     )
+    add_observability(app, settings, metrics)  # after the store's contexts: it reads the store
     if settings.retention_days > 0:
         app.cleanup_ctx.append(_retention_ctx)
     return app
@@ -154,6 +163,7 @@ async def _batcher_ctx(
         app[STORE_KEY],
         executor=app[WRITE_EXECUTOR_KEY],
         on_committed=app[RELAY_KEY].push,
+        on_batch=app[METRICS_KEY].committed,
         max_batch=max_batch,
         max_pending=max_pending,
     )

@@ -92,6 +92,21 @@ INSERT INTO selfcheck_throttle VALUES (1, 0);
 CREATE TABLE store_heartbeat (id INTEGER PRIMARY KEY, at TEXT);
 """,
     ),
+    (
+        4,
+        "delivery_stats",
+        # The receivers' per-minute counters for ``billoget-hooks diagnose`` (issue 11; see
+        # core/store/sqlite/migrations.py): every receiver adds to the same rows.
+        """
+CREATE TABLE delivery_stats (
+    minute TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    count DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (minute, kind, key)
+);
+""",
+    ),
 ]
 
 

@@ -12,14 +12,14 @@ sweeper's advisory lock) and ``mirror``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import psycopg
 
 from core.store.models import NewDelivery, StoredEvent, WorkerWrite
-from core.store.postgres import batch, migrations, reads
+from core.store.postgres import batch, migrations, observe, reads
 from core.store.postgres import worker_writes as worker
 from core.store.postgres.connections import TRANSIENT, PostgresConnections, unavailable
 from core.store.postgres.lease import AdvisoryLease
@@ -113,3 +113,30 @@ class PostgresEventStore(PostgresConnections, ReadMethods):
     def claim_selfcheck_slot(self, *, min_interval_s: float, now: float) -> float:
         with self.write() as conn:
             return worker.claim_selfcheck_slot(conn, min_interval_s=min_interval_s, now=now)
+
+    # -- observability (core.store.postgres.observe, issue 11) ---------------------------------
+
+    def oldest_unprocessed_at(self) -> str | None:
+        with self.reading() as conn:
+            return observe.oldest_unprocessed_at(conn)
+
+    def last_received_at(self) -> str | None:
+        with self.reading() as conn:
+            return observe.last_received_at(conn)
+
+    def received_per_minute(self, since: str) -> list[tuple[str, int]]:
+        with self.reading() as conn:
+            return observe.received_per_minute(conn, since)
+
+    def add_delivery_stats(self, minute: str, counts: Mapping[tuple[str, str], float]) -> None:
+        if counts:
+            with self.write() as conn:
+                observe.add_delivery_stats(conn, minute, counts)
+
+    def delivery_stats(self, since: str) -> dict[tuple[str, str], float]:
+        with self.reading() as conn:
+            return observe.delivery_stats(conn, since)
+
+    def prune_delivery_stats(self, before: str) -> int:
+        with self.write() as conn:
+            return observe.prune_delivery_stats(conn, before)

@@ -94,6 +94,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (
         11,
+        "delivery_stats",
+        # What the receiver counted, per minute (issue 11: ``billoget-hooks diagnose``):
+        # ``kind`` is ``result`` (key: stored, duplicate or a refusal reason), ``secret`` (key:
+        # the fingerprint of the secret that verified) or ``skew`` (key: a histogram bucket's
+        # upper bound; cumulative, as Prometheus keeps them). ``minute`` is UTC
+        # ``YYYY-MM-DDTHH:MM``.
+        """
+        CREATE TABLE delivery_stats (
+            minute TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            count REAL NOT NULL,
+            PRIMARY KEY (minute, kind, key)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        12,
         "retention",
         # ``pruned_at``: when retention emptied the body of a done event (its delivery id stays,
         # so a late retry is still a duplicate). No index of its own: retention walks the

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from core.store.models import (
@@ -27,6 +27,7 @@ from core.store.models import (
 )
 from core.store.reading import ReadMethods, ReadsModule
 from core.store.sqlite import batch as batch
+from core.store.sqlite import observe as observe
 from core.store.sqlite import reads as reads
 from core.store.sqlite import retention as retention
 from core.store.sqlite import selfcheck as selfcheck
@@ -158,3 +159,31 @@ class SQLiteEventStore(SQLiteConnections, ReadMethods):
     def claim_selfcheck_slot(self, *, min_interval_s: float, now: float) -> float:
         with self.write() as conn:
             return selfcheck.claim_selfcheck_slot(conn, min_interval_s=min_interval_s, now=now)
+
+    # -- observability (core.store.sqlite.observe, issue 11) -----------------------------------
+
+    def oldest_unprocessed_at(self) -> str | None:
+        with self.reading() as conn:
+            return observe.oldest_unprocessed_at(conn)
+
+    def last_received_at(self) -> str | None:
+        with self.reading() as conn:
+            return observe.last_received_at(conn)
+
+    def received_per_minute(self, since: str) -> list[tuple[str, int]]:
+        with self.reading() as conn:
+            return observe.received_per_minute(conn, since)
+
+    def add_delivery_stats(self, minute: str, counts: Mapping[tuple[str, str], float]) -> None:
+        if not counts:
+            return
+        with self.write() as conn:
+            observe.add_delivery_stats(conn, minute, counts)
+
+    def delivery_stats(self, since: str) -> dict[tuple[str, str], float]:
+        with self.reading() as conn:
+            return observe.delivery_stats(conn, since)
+
+    def prune_delivery_stats(self, before: str) -> int:
+        with self.write() as conn:
+            return observe.prune_delivery_stats(conn, before)

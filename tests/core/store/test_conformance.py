@@ -419,3 +419,35 @@ def test_migrating_again_finds_nothing_pending(backend: Backend) -> None:
     assert backend.store.pending_migrations() == []
     backend.store.migrate()
     assert backend.store.pending_migrations() == []
+
+
+# -- observability (issue 11) -------------------------------------------------------------------
+
+
+def test_the_backlog_age_and_the_latest_delivery_are_read_from_the_events(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    assert store.oldest_unprocessed_at() is None and store.last_received_at() is None
+    store.commit_batch([delivery(1), delivery(2)])
+    store.apply_worker_writes([Outcome("dlv_1", Result.PROCESSED, "ok")])
+    oldest, latest = store.oldest_unprocessed_at(), store.last_received_at()
+    assert oldest is not None and latest is not None and oldest <= latest
+    [(minute, count)] = store.received_per_minute(PAST)
+    assert latest.startswith(minute) and count == 2
+    store.apply_worker_writes([Outcome("dlv_2", Result.DEAD, "boom")])
+    assert store.oldest_unprocessed_at() is None
+
+
+def test_delivery_stats_from_several_receivers_add_up_per_minute(backend: Backend) -> None:
+    store, other = backend.store, backend.another()
+    store.add_delivery_stats("2026-12-01T10:00:13.5Z", {("result", "stored"): 3})
+    other.add_delivery_stats("2026-12-01T10:00", {("result", "stored"): 2, ("skew", "1"): 1})
+    store.add_delivery_stats("2026-12-01T10:01", {("result", "invalid_signature"): 1})
+    assert store.delivery_stats("2026-12-01T10:00") == {
+        ("result", "stored"): 5,
+        ("skew", "1"): 1,
+        ("result", "invalid_signature"): 1,
+    }
+    assert store.prune_delivery_stats("2026-12-01T10:01") == 2
+    assert other.delivery_stats(PAST) == {("result", "invalid_signature"): 1}
