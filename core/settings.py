@@ -35,6 +35,7 @@ DEFAULT_WORKER_PROBLEM_TTL_S = 300.0
 DEFAULT_RELAY_SWEEP_INTERVAL_S = 5.0
 DEFAULT_RELAY_RECEIVED_GRACE_S = 10.0
 DEFAULT_RELAY_STALE_AFTER_S = 300.0
+DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600.0
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -166,6 +167,13 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of every process."
+    )
+
+    # -- inspector (issue 11) --
+    admin_session_ttl_s: float = Field(
+        DEFAULT_ADMIN_SESSION_TTL_S,
+        gt=0,
+        description="How long an inspector login (the `/admin/` session cookie) lasts.",
     )
 
     @field_validator("billoget_webhook_secret")

@@ -4,7 +4,8 @@
   ``X-Forwarded-For`` entry that is not itself a trusted proxy (the left part is spoofable).
 - ``ALLOWED_SENDER_IPS`` (empty: anyone) guards ``POST /webhooks/billoget`` → 403 otherwise.
 - ``/admin/...`` needs ``Authorization: Bearer <ADMIN_TOKEN>`` when a token is set, and is
-  answered only to loopback clients when none is. Health checks stay open.
+  answered only to loopback clients when none is. Health checks stay open. The inspector's
+  pages (routes named ``inspector.*``) apply the same rule with a login form instead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.settings import IPNetwork, Settings
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/admin/"
+INSPECTOR_ROUTE_PREFIX = "inspector."
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -85,11 +87,18 @@ def _check_admin(request: web.Request, policy: AccessPolicy, address: IPAddress 
         )
 
 
+def is_inspector_route(request: web.Request) -> bool:
+    """The inspector's pages guard themselves (login page, session cookie, CSRF): see
+    :mod:`receiver.inspector.guard`."""
+    name = request.match_info.route.name
+    return name is not None and name.startswith(INSPECTOR_ROUTE_PREFIX)
+
+
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     policy = request.app[ACCESS_KEY]
     path = request.path
-    if path.startswith(ADMIN_PREFIX):
+    if path.startswith(ADMIN_PREFIX) and not is_inspector_route(request):
         _check_admin(request, policy, client_ip(request, policy.proxies))
     elif policy.senders and path.startswith("/webhooks/"):
         address = client_ip(request, policy.proxies)

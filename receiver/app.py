@@ -31,6 +31,8 @@ from receiver.checks_extra import selfcheck_check, workers_check
 from receiver.health import DEFAULT_CHECKS, healthz, readyz
 from receiver.httplog import server_logger
 from receiver.ingest import Ingestor
+from receiver.inspector import setup_inspector
+from receiver.inspector.guard import inspector_middleware
 from receiver.keys import (
     BATCHER_KEY,
     BROKER_KEY,
@@ -66,7 +68,7 @@ def create_app(
         settings.webhook_secrets(), tolerance_s=settings.billoget_tolerance_s, clock=clock
     )
     app = web.Application(
-        middlewares=[error_middleware, access_middleware],
+        middlewares=[error_middleware, access_middleware, inspector_middleware],
         handler_args={"logger": server_logger()},
     )
     app[SETTINGS_KEY] = settings
@@ -97,6 +99,7 @@ def create_app(
             partial(_sweeper_ctx, sweep=sweep),
         ]
     )
+    setup_inspector(app)
     return app
 
 

@@ -92,4 +92,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        11,
+        "inspector_indexes",
+        # The inspector's keyset pages (newest first, by status / by type / all) and its
+        # entity-id filter: an index on the envelope's data.id (NULL for a body that is not
+        # JSON, so such a row never fails its insert). (received_at, delivery_id) serves
+        # everything events_received did.
+        """
+        DROP INDEX IF EXISTS events_received;
+        CREATE INDEX events_received_id ON events (received_at, delivery_id);
+        CREATE INDEX events_status_received ON events (status, received_at, delivery_id);
+        CREATE INDEX events_type_received ON events (event_type, received_at, delivery_id);
+        CREATE INDEX events_entity ON events (
+            (CASE WHEN json_valid(CAST(body AS TEXT))
+                THEN json_extract(CAST(body AS TEXT), '$.data.id') END),
+            received_at, delivery_id);
+        """,
+    ),
 ]

@@ -1,4 +1,5 @@
-"""The SQLite event store's reads: events, counts, the relay sweeper's query, self-check results.
+"""The SQLite event store's reads: events, counts, the relay sweeper's query, self-check results,
+and the inspector's pages and aggregates.
 
 Module functions on an open connection; :class:`core.store_sqlite.SQLiteEventStore` runs them on
 its thread's connection and turns a SQLite failure into a StoreUnavailableError.
@@ -10,6 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from core.store.inspect import Cursor, EventFilter, EventSummary
 from core.store.models import RelayItem, Status, StoredEvent
 
 EVENT_COLUMNS = (
@@ -108,3 +110,97 @@ def last_selfcheck(conn: sqlite3.Connection) -> tuple[str, bool, str] | None:
         "SELECT at, ok, json FROM selfcheck_results ORDER BY id DESC LIMIT 1"
     ).fetchall()
     return (str(rows[0][0]), bool(rows[0][1]), str(rows[0][2])) if rows else None
+
+
+# -- the inspector (core.store.inspect) ------------------------------------------------------
+
+# The envelope's data.id, exactly as migration 11 indexes it (the query must repeat it to use it)
+ENTITY_EXPR = (
+    "(CASE WHEN json_valid(CAST(body AS TEXT))"
+    " THEN json_extract(CAST(body AS TEXT), '$.data.id') END)"
+)
+SUMMARY_COLUMNS = (
+    "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
+    f"next_attempt_at, selfcheck_nonce, {ENTITY_EXPR}"
+)
+UNFINISHED = (Status.RECEIVED, Status.QUEUED, Status.FAILED)
+
+
+def _where(where: EventFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if where.status is not None:
+        clauses.append("status = ?")
+        params.append(where.status.value)
+    if where.event_type is not None:
+        clauses.append("event_type = ?")
+        params.append(where.event_type)
+    if where.since is not None:
+        clauses.append("received_at >= ?")
+        params.append(where.since)
+    if where.entity_id is not None:  # ids are integers or text in Billoget's JSON
+        as_int = int(where.entity_id) if where.entity_id.lstrip("-").isdigit() else None
+        clauses.append(f"{ENTITY_EXPR} IN (?, ?)")
+        params += [where.entity_id, as_int]
+    return clauses, params
+
+
+def page_events(
+    conn: sqlite3.Connection, where: EventFilter, *, before: Cursor | None, limit: int
+) -> list[EventSummary]:
+    clauses, params = _where(where)
+    if before is not None:
+        clauses.append("(received_at, delivery_id) < (?, ?)")
+        params += list(before)
+    rows = conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
+        " ORDER BY received_at DESC, delivery_id DESC LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [_summary(r) for r in rows]
+
+
+def _summary(r: Sequence[Any]) -> EventSummary:
+    return EventSummary(
+        delivery_id=r[0],
+        event_type=r[1],
+        status=Status(r[2]),
+        attempts=r[3],
+        last_error=r[4],
+        outcome=r[5],
+        received_at=r[6],
+        updated_at=r[7],
+        next_attempt_at=r[8],
+        selfcheck_nonce=r[9],
+        entity_id=None if r[10] is None else str(r[10]),
+    )
+
+
+def count_events(conn: sqlite3.Connection, where: EventFilter) -> int:
+    clauses, params = _where(where)
+    sql = f"SELECT COUNT(*) FROM events WHERE {' AND '.join(clauses)}"
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def received_per_minute(conn: sqlite3.Connection, *, since: str) -> list[tuple[str, int]]:
+    rows = conn.execute(
+        "SELECT substr(received_at, 1, 16) AS minute, COUNT(*) FROM events"
+        " WHERE received_at >= ? GROUP BY minute ORDER BY minute",
+        (since,),
+    ).fetchall()
+    return [(str(r[0]), int(r[1])) for r in rows]
+
+
+def oldest_unfinished(conn: sqlite3.Connection) -> str | None:
+    # one MIN per status, each the first entry of the (status, received_at, ...) index
+    branches = " UNION ALL ".join(
+        "SELECT MIN(received_at) AS m FROM events WHERE status = ?" for _ in UNFINISHED
+    )
+    row = conn.execute(f"SELECT MIN(m) FROM ({branches})", [s.value for s in UNFINISHED])
+    found = row.fetchone()[0]
+    return None if found is None else str(found)
+
+
+def last_received(conn: sqlite3.Connection) -> str | None:
+    found = conn.execute("SELECT MAX(received_at) FROM events").fetchone()[0]
+    return None if found is None else str(found)

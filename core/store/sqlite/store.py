@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from core.store.inspect import Cursor, EventFilter, EventSummary
 from core.store.models import (
     NewDelivery,
     RelayItem,
@@ -145,6 +146,30 @@ class SQLiteEventStore(SQLiteConnections):
     def last_selfcheck(self) -> tuple[str, bool, str] | None:
         with self._reading() as conn:
             return reads.last_selfcheck(conn)
+
+    # -- the inspector (core.store.inspect; SQL in core.store.sqlite.reads) ----------------------
+
+    def page_events(
+        self, where: EventFilter, *, before: Cursor | None = None, limit: int = 50
+    ) -> list[EventSummary]:
+        with self._reading() as conn:
+            return reads.page_events(conn, where, before=before, limit=limit)
+
+    def count_events(self, where: EventFilter) -> int:
+        with self._reading() as conn:
+            return reads.count_events(conn, where)
+
+    def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
+        with self._reading() as conn:
+            return reads.received_per_minute(conn, since=since)
+
+    def oldest_unfinished(self) -> str | None:
+        with self._reading() as conn:
+            return reads.oldest_unfinished(conn)
+
+    def last_received(self) -> str | None:
+        with self._reading() as conn:
+            return reads.last_received(conn)
 
     # -- workers (core.store.sqlite.worker_writes) -------------------------------------------------
 
