@@ -129,7 +129,7 @@ def refused_page(request: web.Request, *, csrf: bool = False) -> web.Response:
 def _finish(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     response.headers.update(SECURITY_HEADERS)
     if CSRF_KEY in request and request.cookies.get(CSRF_COOKIE) != request[CSRF_KEY]:
-        set_cookie(response, request, CSRF_COOKIE, str(request[CSRF_KEY]))
+        set_cookie(response, request, CSRF_COOKIE, request[CSRF_KEY])
     return response
 
 

@@ -83,7 +83,7 @@ def duration_text(seconds: float | None) -> str:
 
 # -- the overview's chart: deliveries per minute, drawn on the server as SVG -----------------
 
-CHART_WIDTH, CHART_HEIGHT, CHART_MINUTES = 600, 120, 60
+CHART_WIDTH, CHART_HEIGHT, CHART_MINUTES = 1080, 120, 60
 
 
 @dataclass(frozen=True, slots=True)

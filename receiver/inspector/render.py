@@ -12,14 +12,15 @@ from receiver.access import ACCESS_KEY
 
 CSRF_COOKIE = "bh_csrf"
 CSRF_FIELD = "csrf_token"
-CSRF_KEY = "inspector_csrf"  # request-scoped: the token this response's forms carry
+# request-scoped: the token this response's forms carry
+CSRF_KEY = web.RequestKey("inspector_csrf", str)
 
 
 def csrf_token(request: web.Request) -> str:
     """The token this request's forms carry (the cookie's, or a new one set on the response)."""
     if CSRF_KEY not in request:
         request[CSRF_KEY] = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    return str(request[CSRF_KEY])
+    return request[CSRF_KEY]
 
 
 def render(
