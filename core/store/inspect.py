@@ -62,7 +62,7 @@ class InspectsEvents(Protocol):
 
     def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
         """Events received at or after ``since``, counted per minute: ``("YYYY-MM-DDTHH:MM",
-        n)`` for each minute that has any, oldest first."""
+        n)`` for each minute that has any, oldest first (a day at most)."""
         ...
 
     def oldest_unfinished(self) -> str | None:
