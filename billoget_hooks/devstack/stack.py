@@ -302,6 +302,7 @@ class DevStack:
         lines = [
             "==> billoget-hooks dev is up" + (" (emulator)" if emulator else " (real Billoget)"),
             f"    receiver     {self.plan.receiver_url}  (health {base}/healthz, {base}/readyz)",
+            f"    inspector    {base}/admin/",
         ]
         if emulator:
             lines.append(

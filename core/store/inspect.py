@@ -48,6 +48,17 @@ class EventSummary:
         return (self.received_at, self.delivery_id)
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One line of an event's history: an attempt's outcome (``processed``, ``failed``,
+    ``dead``, ``deferred``: waiting for the API budget, not counted) or a ``replayed``."""
+
+    attempt: int  # the event's attempt count then (0 for a replay)
+    at: str
+    result: str
+    detail: str | None  # the error, the reason or the outcome
+
+
 @runtime_checkable
 class InspectsEvents(Protocol):
     """The inspector's reads. Blocking; async callers run them in a thread."""
@@ -71,4 +82,8 @@ class InspectsEvents(Protocol):
 
     def last_received(self) -> str | None:
         """``received_at`` of the newest event."""
+        ...
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]:
+        """The event's history, oldest first (every outcome and replay since migration 11)."""
         ...

@@ -58,16 +58,15 @@ async def events_page(request: web.Request) -> web.StreamResponse:
 
 
 def _entity(event: StoredEvent) -> tuple[str | None, str | None]:
-    """(family, entity id) the envelope is about, when it is a mirrored family."""
+    """(family when it is a mirrored one, entity id) the envelope is about."""
     try:
-        envelope = json.loads(event.body)
-        entity_id = envelope["data"]["id"]
+        entity_id = json.loads(event.body)["data"]["id"]
     except (ValueError, KeyError, TypeError):
         return None, None
-    family = event.event_type.partition(".")[0]
-    if family not in FAMILIES or isinstance(entity_id, bool | dict | list) or entity_id is None:
+    if isinstance(entity_id, bool) or not isinstance(entity_id, int | str):
         return None, None
-    return family, str(entity_id)
+    family = event.event_type.partition(".")[0]
+    return (family if family in FAMILIES else None), str(entity_id)
 
 
 async def event_page(request: web.Request) -> web.Response:
@@ -75,6 +74,8 @@ async def event_page(request: web.Request) -> web.Response:
     event = await read(request, request.app[STORE_KEY].get, delivery_id)
     if event is None:
         return render(request, "missing.html", {"delivery_id": delivery_id}, status=404)
+    store: InspectsEvents = request.app[STORE_KEY]  # type: ignore[assignment]
+    history = await read(request, store.attempts, delivery_id)
     family, entity_id = _entity(event)
     mirror_row, mirror = None, request.app[STATE_KEY].mirror
     if family and entity_id and mirror is not None:
@@ -82,6 +83,7 @@ async def event_page(request: web.Request) -> web.Response:
     context: dict[str, Any] = {
         "event": event,
         "body": pretty_body(event.body),
+        "history": history,
         "family": family,
         "entity_id": entity_id,
         "mirror_row": mirror_row,

@@ -94,12 +94,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (
         11,
-        "inspector_indexes",
+        "inspector",
         # The inspector's keyset pages (newest first, by status / by type / all) and its
         # entity-id filter: an index on the envelope's data.id (NULL for a body that is not
         # JSON, so such a row never fails its insert). (received_at, delivery_id) serves
-        # everything events_received did.
+        # everything events_received did. event_attempts: one row per attempt's outcome
+        # (processed, failed, dead, deferred) and per replay, for the event's page.
         """
+        CREATE TABLE event_attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            result TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX event_attempts_delivery ON event_attempts (delivery_id, id);
         DROP INDEX IF EXISTS events_received;
         CREATE INDEX events_received_id ON events (received_at, delivery_id);
         CREATE INDEX events_status_received ON events (status, received_at, delivery_id);

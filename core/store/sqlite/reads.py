@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.store.inspect import Cursor, EventFilter, EventSummary
+from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import RelayItem, Status, StoredEvent
 from core.times import format_time
 
@@ -218,3 +218,11 @@ def oldest_unfinished(conn: sqlite3.Connection) -> str | None:
 def last_received(conn: sqlite3.Connection) -> str | None:
     found = conn.execute("SELECT MAX(received_at) FROM events").fetchone()[0]
     return None if found is None else str(found)
+
+
+def attempts(conn: sqlite3.Connection, delivery_id: str) -> list[AttemptRecord]:
+    rows = conn.execute(
+        "SELECT attempt, at, result, detail FROM event_attempts WHERE delivery_id = ? ORDER BY id",
+        (delivery_id,),
+    ).fetchall()
+    return [AttemptRecord(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]

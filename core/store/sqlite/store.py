@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from core.store.inspect import Cursor, EventFilter, EventSummary
+from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import (
     NewDelivery,
     RelayItem,
@@ -170,6 +170,10 @@ class SQLiteEventStore(SQLiteConnections):
     def last_received(self) -> str | None:
         with self._reading() as conn:
             return reads.last_received(conn)
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]:
+        with self._reading() as conn:
+            return reads.attempts(conn, delivery_id)
 
     # -- workers (core.store.sqlite.worker_writes) -------------------------------------------------
 

@@ -102,3 +102,26 @@ def test_per_minute_counts_and_the_oldest_unfinished_and_last_received(
     store.start_attempt("d3")
     store.mark_processed("d3", outcome="ok")
     assert store.oldest_unfinished() is None
+
+
+def test_every_outcome_and_replay_is_kept_in_the_events_history(store: SQLiteEventStore) -> None:
+    store.insert_batch([_delivery("h")])
+    store.start_attempt("h")
+    store.mark_failed("h", error="API timed out", next_attempt_at="2999-01-01T00:00:00Z")
+    store.start_attempt("h")
+    store.mark_deferred("h", reason="waiting for the API budget", next_attempt_at="2999-01-01")
+    store.start_attempt("h")
+    store.mark_dead("h", reason="404: budget 1 not found")
+    store.mark_failed("h", error="late duplicate", next_attempt_at="2999-01-01")  # no effect
+    store.requeue(["h"])
+    store.start_attempt("h")
+    store.mark_processed("h", outcome="mirrored")
+    history = [(a.attempt, a.result, a.detail) for a in store.attempts("h")]
+    assert history == [
+        (1, "failed", "API timed out"),
+        (1, "deferred", "waiting for the API budget"),  # not counted: still attempt 1
+        (2, "dead", "404: budget 1 not found"),
+        (0, "replayed", None),
+        (1, "processed", "mirrored"),
+    ]
+    assert store.attempts("unknown") == []

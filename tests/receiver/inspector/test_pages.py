@@ -115,6 +115,8 @@ async def test_an_event_page_shows_its_metadata_and_error_and_the_body_only_on_a
     await expect(page.locator("#last-error")).to_have_text(
         "handler refused the event: budget 42 was not found"
     )
+    await expect(page.locator("#history tbody tr")).to_have_count(1)
+    await expect(page.locator("#history")).to_contain_text("budget 42 was not found")
     body = page.locator("#body pre")
     await expect(body).to_be_hidden()
     await page.click("#body summary")
@@ -155,6 +157,8 @@ async def test_replaying_a_dead_event_from_the_dead_letters_makes_it_processed(
         await page.wait_for_timeout(200)
         await page.reload()
     await expect(page.locator("#processing")).to_contain_text("no handler")
+    results = await page.locator("#history tbody tr td:nth-child(3)").all_inner_texts()
+    assert results == ["dead", "replayed", "processed"]
     await shoot(page, "event-replayed")
 
 
