@@ -79,8 +79,9 @@ def build_store(path: Path, count: int, rng: random.Random) -> None:
                 "metadata": {"source": "api", "version": "1.4.0", "delivery_id": delivery_id},
             }
             batch.append(
-                NewDelivery(delivery_id, event, body["timestamp"], 1_777_000_000,
-                            json.dumps(body).encode())
+                NewDelivery(
+                    delivery_id, event, body["timestamp"], 1_777_000_000, json.dumps(body).encode()
+                )
             )
         store.insert_batch(batch)
     store.close()
@@ -93,8 +94,11 @@ def build_store(path: Path, count: int, rng: random.Random) -> None:
                     conn.execute(
                         "UPDATE events SET status = ?, attempts = 3, last_error = ? "
                         "WHERE delivery_id = ?",
-                        (status, "handler refused the event: not found",
-                         f"msg_{delivery_index:07d}"),
+                        (
+                            status,
+                            "handler refused the event: not found",
+                            f"msg_{delivery_index:07d}",
+                        ),
                     )
         conn.execute(
             "UPDATE events SET status = 'processed', outcome = 'mirrored', attempts = 1 "
@@ -156,8 +160,9 @@ def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
     }
     env.pop("ADMIN_TOKEN", None)
     exe = Path(sys.executable).with_name("billoget-hooks")
-    proc = subprocess.Popen([str(exe), "serve"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(exe), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -171,7 +176,7 @@ def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
             time.sleep(0.1)
         targets = pages(path)
         timings: dict[str, list[float]] = {name: [] for name in targets}
-        for name, url in targets.items():
+        for url in targets.values():
             status, _ = get(port, url)  # warm-up (and a check that the page answers)
             if status != 200:
                 raise SystemExit(f"bench_inspector: {url} answered {status}")
@@ -204,14 +209,20 @@ def main() -> None:
             results[label] = measure(path, args.repeat)
     small, large = results["small"], results["large"]
     base = large["healthz (baseline)"][0]
-    print(f"\npage timings, ms (median / p90 of {args.repeat}); {args.large:,} vs "
-          f"{args.small:,} events")
-    print(f"| page | {args.large:,}: median | p90 | × healthz | {args.small:,}: median "
-          f"| large / small |")
+    print(
+        f"\npage timings, ms (median / p90 of {args.repeat}); {args.large:,} vs "
+        f"{args.small:,} events"
+    )
+    print(
+        f"| page | {args.large:,}: median | p90 | x healthz | {args.small:,}: median "
+        f"| large / small |"
+    )
     print("|---|---|---|---|---|---|")
     for name, (median, p90) in large.items():
-        print(f"| {name} | {median:.1f} | {p90:.1f} | {median / base:.1f} | "
-              f"{small[name][0]:.1f} | {median / small[name][0]:.2f} |")
+        print(
+            f"| {name} | {median:.1f} | {p90:.1f} | {median / base:.1f} | "
+            f"{small[name][0]:.1f} | {median / small[name][0]:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ from core.store.sqlite.store import SQLiteEventStore
 from core.times import format_time
 
 
-def _delivery(delivery_id: str, *, event: str = "budget.updated", data: object = None) -> NewDelivery:
+def _delivery(
+    delivery_id: str, *, event: str = "budget.updated", data: object = None
+) -> NewDelivery:
     body = json.dumps({"event": event, "data": data if data is not None else {"id": 1}})
     return NewDelivery(delivery_id, event, "2026-05-01T10:00:00Z", 1, body.encode())
 

@@ -43,7 +43,11 @@ def seed(
                         "event": event,
                         "timestamp": "2026-05-01T10:00:00Z",
                         "data": dict(data) if data is not None else {"id": i, "total": 10.5},
-                        "metadata": {"source": "api", "version": "1.4.0", "delivery_id": delivery_id},
+                        "metadata": {
+                            "source": "api",
+                            "version": "1.4.0",
+                            "delivery_id": delivery_id,
+                        },
                     }
                 ).encode(),
             )

@@ -83,7 +83,9 @@ def receiver_with(
     make_receiver: MakeReceiver, make_settings: Callable[..., Settings], receiver_redis_url: str
 ) -> Callable[..., object]:
     async def build(**overrides: object) -> ReceiverClient:
-        return await make_receiver(settings=make_settings(redis_url=receiver_redis_url, **overrides))
+        return await make_receiver(
+            settings=make_settings(redis_url=receiver_redis_url, **overrides)
+        )
 
     return build
 

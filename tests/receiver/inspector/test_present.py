@@ -41,7 +41,8 @@ def test_the_chart_has_a_bar_per_minute_of_the_hour_scaled_to_the_peak() -> None
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(5, "5 s"), (600, "10 min"), (3 * 3600 + 120, "3 h 2 min"), (90000, "1 d 1 h")]
+    ("seconds", "text"),
+    [(5, "5 s"), (600, "10 min"), (3 * 3600 + 120, "3 h 2 min"), (90000, "1 d 1 h")],
 )
 def test_durations_read_like_a_person_says_them(seconds: float, text: str) -> None:
     assert duration_text(seconds) == text
