@@ -76,6 +76,18 @@ def client_ip(request: web.Request, proxies: list[IPNetwork]) -> IPAddress | Non
     return peer
 
 
+def via_https(request: web.Request, proxies: list[IPNetwork]) -> bool:
+    """The client reached us over HTTPS: directly, or as a trusted proxy says
+    (``X-Forwarded-Proto: https``)."""
+    if request.secure:
+        return True
+    peer = _parse_ip(request.remote)
+    if peer is None or not _within(peer, proxies):
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+    return proto == "https"
+
+
 def _check_admin(request: web.Request, policy: AccessPolicy, address: IPAddress | None) -> None:
     if policy.admin_token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()

@@ -24,7 +24,7 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from receiver.access import ACCESS_KEY, AccessPolicy, client_ip, is_inspector_route
+from receiver.access import ACCESS_KEY, AccessPolicy, client_ip, is_inspector_route, via_https
 from receiver.inspector.render import CSRF_COOKIE, CSRF_FIELD, CSRF_KEY, render
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def set_cookie(
         max_age=None if max_age_s is None else int(max_age_s),
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=via_https(request, request.app[ACCESS_KEY].proxies),
     )
 
 

@@ -13,7 +13,9 @@ from playwright.async_api import Browser, BrowserContext
 from core.settings import Settings
 from core.store import NewDelivery, Status
 from core.store.sqlite.store import SQLiteEventStore
-from tests.fixtures.receiver import MakeReceiver
+from receiver.app import create_app
+from receiver.inspector.state import SIGNALS_KEY, SignalsProvider
+from tests.fixtures.receiver import ReceiverClient
 
 OpenInspector = Callable[..., Awaitable[str]]
 
@@ -76,13 +78,19 @@ def _move(store: SQLiteEventStore, ids: Sequence[str], status: Status, error: st
 
 @pytest.fixture
 def open_inspector(
-    make_receiver: MakeReceiver, make_settings: Callable[..., Settings], receiver_redis_url: str
+    store: SQLiteEventStore,  # outlives the apps
+    aiohttp_client: Callable[..., Awaitable[ReceiverClient]],
+    make_settings: Callable[..., Settings],
+    receiver_redis_url: str,
 ) -> OpenInspector:
-    """``await open_inspector(**settings)``: a receiver on a real loopback port; its base URL."""
+    """``await open_inspector(signals=None, **settings)``: a receiver on a real loopback port
+    (with ``signals`` as its inspector signals provider); its base URL."""
 
-    async def start(**overrides: Any) -> str:
-        settings = make_settings(redis_url=receiver_redis_url, **overrides)
-        client = await make_receiver(settings=settings)
+    async def start(*, signals: SignalsProvider | None = None, **overrides: Any) -> str:
+        app = create_app(make_settings(redis_url=receiver_redis_url, **overrides))
+        if signals is not None:
+            app[SIGNALS_KEY] = signals
+        client = await aiohttp_client(app)
         return str(client.make_url("")).rstrip("/")
 
     return start

@@ -162,3 +162,23 @@ async def test_the_json_admin_routes_still_want_the_bearer_token_not_the_session
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with client.get("/admin/events", headers=headers) as resp:
         assert resp.status == 200 and (await resp.json())["data"] == []
+
+
+@pytest.mark.parametrize(("forwarded_proto", "secure"), [("https", True), ("http", False)])
+async def test_the_session_cookie_is_secure_when_a_trusted_proxy_says_https(
+    receiver_with: Callable[..., object], forwarded_proto: str, secure: bool
+) -> None:
+    client: ReceiverClient = await receiver_with(**REMOTE_SETTINGS)  # type: ignore[misc]
+    headers = {"X-Forwarded-For": REMOTE, "X-Forwarded-Proto": forwarded_proto}
+    async with client.get("/admin/login", headers=headers) as resp:
+        csrf = resp.cookies["bh_csrf"].value
+    form = {"token": TOKEN, "next": "/admin/", "csrf_token": csrf}
+    async with client.post(
+        "/admin/login",
+        data=form,
+        headers=headers,
+        cookies={"bh_csrf": csrf},
+        allow_redirects=False,
+    ) as resp:
+        assert resp.status == 303
+        assert bool(resp.cookies[SESSION_COOKIE]["secure"]) is secure

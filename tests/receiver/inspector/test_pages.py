@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 import time
 
+from aiohttp import web
 from playwright.async_api import BrowserContext, Page, expect
 
 from core.store import Status
 from core.store.sqlite.mirror import SQLiteMirrorStore
 from core.store.sqlite.store import SQLiteEventStore
+from receiver.inspector.state import Signals
 from tests.fixtures.browser import Shoot
 from tests.fixtures.workers import StartWorker
 from tests.receiver.inspector.conftest import OpenInspector, seed
@@ -45,6 +47,40 @@ async def test_the_overview_shows_counts_per_status_the_minute_chart_and_the_sel
     await expect(page.locator("#problems")).to_contain_text("None reported")
     await expect(page.locator("#secrets")).to_contain_text("Not available")
     await shoot(page, "overview")
+
+
+async def test_the_overview_shows_the_signals_a_provider_gives_it(
+    store: SQLiteEventStore, open_inspector: OpenInspector, context: BrowserContext, shoot: Shoot
+) -> None:
+    async def signals(app: web.Application) -> Signals:
+        return Signals(
+            secret_matches={"3f9a1c": 1200, "77b0de": 3},
+            silence_warning="No verified delivery for 1 h 5 min while the self-check passed.",
+            warnings=["4 dead letters appeared in the last 10 minutes."],
+        )
+
+    seed(store, 2, status=Status.PROCESSED)
+    page = await _open(context, f"{await open_inspector(signals=signals)}/admin/")
+    await expect(page.locator("#silence")).to_contain_text("No verified delivery for 1 h 5 min")
+    await expect(page.locator("main")).to_contain_text("4 dead letters appeared")
+    await expect(page.locator("#secrets")).to_contain_text("3f9a1c")
+    await expect(page.locator("#secrets")).to_contain_text("1,200")
+    await shoot(page, "overview-signals")
+
+
+async def test_run_now_starts_a_selfcheck_whose_report_the_overview_then_shows(
+    open_inspector: OpenInspector, context: BrowserContext
+) -> None:
+    # no API key: the self-check stops at its configuration check, and says so
+    page = await _open(context, f"{await open_inspector()}/admin/")
+    await expect(page.locator("#selfcheck")).to_contain_text("No self-check has run yet")
+    await page.click("#selfcheck button")
+    deadline = time.monotonic() + WAIT_S
+    while "failed" not in await page.locator("#selfcheck").inner_text():
+        assert time.monotonic() < deadline, "the self-check report did not appear"
+        await page.wait_for_timeout(200)
+        await page.reload()
+    await expect(page.locator("#selfcheck")).to_contain_text("BILLOGET_API_KEY")
 
 
 async def test_events_filter_by_status_and_type_and_page_older_by_keyset(
