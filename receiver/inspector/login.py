@@ -36,7 +36,7 @@ async def login(request: web.Request) -> web.Response:
 
 def _safe_next(target: object) -> str:
     text = target if isinstance(target, str) else ""
-    # only a path of ours: never another host (an open redirect), never the login page again
+    # only a path under /admin/: never another host (an open redirect)
     if not text.startswith(COOKIE_PATH) or text.startswith("//") or "\\" in text:
         return COOKIE_PATH
     return text
