@@ -98,9 +98,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         # The inspector's keyset pages (newest first, by status / by type / all) and its
         # entity-id filter: an index on the envelope's data.id (NULL for a body that is not
         # JSON, so such a row never fails its insert). (received_at, delivery_id) serves
-        # everything events_received did, (event_type, received_at, ...) everything events_type
-        # did: both go (each index costs the commit path). event_attempts: one row per attempt's outcome
-        # (processed, failed, dead, deferred) and per replay, for the event's page.
+        # everything events_received did, (event_type, received_at, ...) everything
+        # events_type did: both go (each index costs the commit path). event_attempts: one
+        # row per attempt's outcome (processed, failed, dead, deferred) and per replay, for
+        # the event's page.
         """
         CREATE TABLE event_attempts (
             id INTEGER PRIMARY KEY,
