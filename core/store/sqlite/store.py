@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import (
     NewDelivery,
     RelayItem,
@@ -142,6 +143,34 @@ class SQLiteEventStore(SQLiteConnections):
         with self._reading() as conn:
             return reads.last_selfcheck(conn)
 
+    # -- the inspector (core.store.inspect; SQL in core.store.sqlite.reads) ----------------------
+
+    def page_events(
+        self, where: EventFilter, *, before: Cursor | None = None, limit: int = 50
+    ) -> list[EventSummary]:
+        with self._reading() as conn:
+            return reads.page_events(conn, where, before=before, limit=limit)
+
+    def count_events(self, where: EventFilter) -> int:
+        with self._reading() as conn:
+            return reads.count_events(conn, where)
+
+    def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
+        with self._reading() as conn:
+            return reads.received_per_minute(conn, since=since)
+
+    def oldest_unfinished(self) -> str | None:
+        with self._reading() as conn:
+            return reads.oldest_unfinished(conn)
+
+    def last_received(self) -> str | None:
+        with self._reading() as conn:
+            return reads.last_received(conn)
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]:
+        with self._reading() as conn:
+            return reads.attempts(conn, delivery_id)
+
     # -- workers (core.store.sqlite.worker_writes) -------------------------------------------------
 
     def start_attempt(self, delivery_id: str) -> StoredEvent | None:
@@ -198,10 +227,6 @@ class SQLiteEventStore(SQLiteConnections):
     def last_received_at(self) -> str | None:
         with self._reading() as conn:
             return observe.last_received_at(conn)
-
-    def received_per_minute(self, since: str) -> list[tuple[str, int]]:
-        with self._reading() as conn:
-            return observe.received_per_minute(conn, since)
 
     def add_delivery_stats(self, minute: str, counts: Mapping[tuple[str, str], float]) -> None:
         if not counts:
