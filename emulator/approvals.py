@@ -91,6 +91,13 @@ class Approvals(Budgets):
         self.decide_budget(approval["budgetId"], state)
         return approval
 
+    def decide_by_token(self, token: str, state: int) -> Entity:
+        """The customer's own decision (UBS) cancels any approval still pending for it."""
+        budget = super().decide_by_token(token, state)
+        for approval in self.approval_rows(status=PENDING, budget_id=budget["id"]):
+            self.change("approvals", approval["id"], {"status": "cancelled", "action": "cancelled"})
+        return budget
+
     # -- queries -------------------------------------------------------------------------------
 
     def approval_rows(

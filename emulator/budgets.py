@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from emulator import errors
@@ -88,9 +88,10 @@ class Budgets(Catalog):
         return self.change("budgets", budget_id, {"state": state}, _DECIDED[state])
 
     def expire_budget(self, budget_id: int) -> Entity:
-        """``budget.expired``: the expiration date is now (if it was still ahead)."""
+        """``budget.expired``: the expiration date has just passed (if it was still ahead)."""
         budget = self.get("budgets", budget_id)
-        fields = {} if self.expired(budget) else {"expirationDate": self.stamp()}
+        just_now = iso(datetime.now(UTC) - timedelta(milliseconds=1))
+        fields = {} if self.expired(budget) else {"expirationDate": just_now}
         return self.change("budgets", budget_id, fields, "expired")
 
     def update_budget(self, budget_id: int, changes: dict[str, Any]) -> Entity:
