@@ -101,7 +101,11 @@ async def send_demo(
     ids: list[str] = list(seeded["deliveries"])
     budgets, customers = seeded["data"]["budgets"], seeded["data"]["customers"]
     for trigger in (
-        {"event": "customer.updated", "id": customers[0], "changes": {"phone": "+54 11 5555-0100"}},
+        {
+            "event": "customer.updated",
+            "id": customers[0],
+            "changes": {"phoneNumber": "+54 11 5555-0100"},
+        },
         {"event": "budget.expired", "id": budgets[0]},
     ):
         ids += (await admin_call(session, base_url, "POST", "/trigger", trigger))["deliveries"]
