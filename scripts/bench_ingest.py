@@ -68,8 +68,8 @@ def build_requests(count: int, *, port: int, prefix: str) -> list[bytes]:
             {
                 "event": "budget.updated",
                 "timestamp": "2024-05-01T10:00:00Z",
-                "data": {"id": i, "customerId": 7, "total": "1234.50", "status": "SENT"},
-                "metadata": {"source": "billoget", "version": "1", "delivery_id": delivery_id},
+                "data": {"id": i, "customerId": 7, "total": 1234.5, "state": 0, "iva": 214.25},
+                "metadata": {"source": "api", "version": "1.4.0", "delivery_id": delivery_id},
             }
         ).encode()
         headers = sign_headers(SECRET, delivery_id, body)
