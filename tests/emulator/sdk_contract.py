@@ -192,24 +192,7 @@ INTERFACES: dict[str, dict[str, tuple[bool, str]]] = {
         "cancelled": (R, "number"),
         "total": (R, "number"),
     },
-    "PublicBudget": {
-        "id": (R, "id"),
-        "currency": (R, "string"),
-        "issueDate": (R, "date"),
-        "expirationDate": (R, "date"),
-        "minimumPaymentToConfirm": (R, "number"),
-        "state": (R, BUDGET_STATE),
-        "subtotal": (R, "number"),
-        "total": (R, "number"),
-        "iva": (R, "number"),
-        "paymentUrl": (O, "string"),
-        "publicToken": (R, "string"),
-        "comments": (O, "string"),
-        "ubs_id": (O, "string"),
-        "ubs_version": (O, "string"),
-        "sign_track_id": (O, "string"),
-        "business_budget_id": (O, "id"),
-        "isArchived": (O, "boolean"),
+    "PublicBudget": {  # the Budget fields it shares are added below
         "customer": (O, "PublicCustomer"),
         "seller": (O, "PublicSeller"),
         "business": (O, "PublicBusiness"),
@@ -236,20 +219,7 @@ INTERFACES: dict[str, dict[str, tuple[bool, str]]] = {
         "product": (O, "PublicBudgetItemProduct"),
         "package": (O, "PublicBudgetItemPackage"),
     },
-    "PublicBudgetItemProduct": {
-        "id": (R, "id"),
-        "productCode": (R, "string"),
-        "description": (R, "string"),
-        "category": (R, "string"),
-        "price": (R, "number"),
-        "type": (R, PRODUCT_TYPE),
-        "netContent": (O, "number"),
-        "netContentUnit": (O, "string"),
-        "sku": (O, "string"),
-        "barcode": (O, "string"),
-        "imageUrl": (O, "string"),
-        "isActive": (R, "boolean"),
-    },
+    "PublicBudgetItemProduct": {},  # filled below: a pick of Product's fields
     "PublicBudgetItemPackage": {
         "name": (R, "string"),
         "description": (O, "string"),
@@ -294,6 +264,50 @@ INTERFACES: dict[str, dict[str, tuple[bool, str]]] = {
         "totalPages": (R, "number"),
         "currentPage": (R, "number"),
     },
+}
+
+# the fields PublicBudget and its items' product share with Budget and Product, as the SDK
+# repeats them (same names, same types; in PublicBudget ``publicToken`` is required)
+_PUBLIC_BUDGET_FIELDS = [
+    "id",
+    "currency",
+    "issueDate",
+    "expirationDate",
+    "minimumPaymentToConfirm",
+    "state",
+    "subtotal",
+    "total",
+    "iva",
+    "paymentUrl",
+    "publicToken",
+    "comments",
+    "ubs_id",
+    "ubs_version",
+    "sign_track_id",
+    "business_budget_id",
+    "isArchived",
+]
+_PUBLIC_PRODUCT_FIELDS = [
+    "id",
+    "productCode",
+    "description",
+    "category",
+    "price",
+    "type",
+    "netContent",
+    "netContentUnit",
+    "sku",
+    "barcode",
+    "imageUrl",
+    "isActive",
+]
+INTERFACES["PublicBudget"] = {
+    **{name: INTERFACES["Budget"][name] for name in _PUBLIC_BUDGET_FIELDS},
+    "publicToken": (R, "string"),
+    **INTERFACES["PublicBudget"],
+}
+INTERFACES["PublicBudgetItemProduct"] = {
+    name: INTERFACES["Product"][name] for name in _PUBLIC_PRODUCT_FIELDS
 }
 
 # which interface the ``data`` of each webhook event is (the resource as REST returns it)
