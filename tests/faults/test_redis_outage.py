@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from tests.fixtures.procs import wait_until
+from billoget_hooks.procs import wait_until
 from tests.fixtures.stack import FAST_SWEEP, MakeStack, report_fault
 
 EVENTS = 150
@@ -24,7 +24,7 @@ def test_a_redis_outage_under_load_keeps_answering_2xx_and_processes_everything_
     make_stack: MakeStack,
 ) -> None:
     stack = make_stack(sweep=FAST_SWEEP)
-    customer_ids = stack.admin("POST", "/seed", {"environment": "test"})["data"]["customers"]
+    customer_ids = stack.admin(lambda a: a.seed())["data"]["customers"]
     ids = [f"dlv_redis_{i:03d}" for i in range(EVENTS)]
     latencies: dict[str, float] = {}
     statuses: dict[str, int | None] = {}
