@@ -52,6 +52,7 @@ DEFAULT_SIGNATURE_ALERT_COUNT = 20
 DEFAULT_SIGNATURE_ALERT_WINDOW_S = 300.0
 DEFAULT_ALERT_CHECK_INTERVAL_S = 5.0
 WORKER_METRICS_DIRNAME = "worker-metrics"
+DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600.0
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -288,6 +289,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the receiver checks its alerts, refreshes the store's metrics "
         "and records delivery statistics for `diagnose`.",
+    )
+    # -- inspector (issue 11) --
+    admin_session_ttl_s: float = Field(
+        DEFAULT_ADMIN_SESSION_TTL_S,
+        gt=0,
+        description="How long an inspector login (the `/admin/` session cookie) lasts.",
     )
 
     @field_validator("billoget_webhook_secret")

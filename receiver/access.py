@@ -7,6 +7,8 @@
   answered only to loopback clients when none is. Health checks stay open.
 - ``/metrics`` takes ``METRICS_TOKEN`` or ``ADMIN_TOKEN`` when either is set (a scraper needs
   no admin token), and answers loopback clients only when neither is.
+  answered only to loopback clients when none is. Health checks stay open. The inspector's
+  pages (routes named ``inspector.*``) apply the same rule with a login form instead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/admin/"
 METRICS_PATH = "/metrics"
+INSPECTOR_ROUTE_PREFIX = "inspector."
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -84,6 +87,18 @@ def client_ip(request: web.Request, proxies: list[IPNetwork]) -> IPAddress | Non
     return peer
 
 
+def via_https(request: web.Request, proxies: list[IPNetwork]) -> bool:
+    """The client reached us over HTTPS: directly, or as a trusted proxy says
+    (``X-Forwarded-Proto: https``)."""
+    if request.secure:
+        return True
+    peer = _parse_ip(request.remote)
+    if peer is None or not _within(peer, proxies):
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+    return proto == "https"
+
+
 def _check_admin(request: web.Request, policy: AccessPolicy, address: IPAddress | None) -> None:
     if policy.admin_token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -107,11 +122,18 @@ def _check_metrics(request: web.Request, policy: AccessPolicy, address: IPAddres
         )
 
 
+def is_inspector_route(request: web.Request) -> bool:
+    """The inspector's pages guard themselves (login page, session cookie, CSRF): see
+    :mod:`receiver.inspector.guard`."""
+    name = request.match_info.route.name
+    return name is not None and name.startswith(INSPECTOR_ROUTE_PREFIX)
+
+
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     policy = request.app[ACCESS_KEY]
     path = request.path
-    if path.startswith(ADMIN_PREFIX):
+    if path.startswith(ADMIN_PREFIX) and not is_inspector_route(request):
         _check_admin(request, policy, client_ip(request, policy.proxies))
     elif path == METRICS_PATH:
         _check_metrics(request, policy, client_ip(request, policy.proxies))

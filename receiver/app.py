@@ -32,6 +32,9 @@ from receiver.checks_extra import selfcheck_check, workers_check
 from receiver.health import DEFAULT_CHECKS, healthz, readyz
 from receiver.httplog import server_logger
 from receiver.ingest import Ingestor
+from receiver.inspector import setup_inspector
+from receiver.inspector.guard import inspector_middleware
+from receiver.inspector.state import SIGNALS_KEY
 from receiver.keys import (
     BATCHER_KEY,
     BROKER_KEY,
@@ -46,6 +49,7 @@ from receiver.keys import (
 )
 from receiver.middleware import error_middleware
 from receiver.observability.families import ReceiverMetrics
+from receiver.observability.overview import inspector_signals
 from receiver.observability.routes import add_observability
 from receiver.relay import Relay, sweep_forever
 from receiver.retention import prune_forever
@@ -76,7 +80,7 @@ def create_app(
         on_verified=metrics.verified,
     )
     app = web.Application(
-        middlewares=[error_middleware, access_middleware],
+        middlewares=[error_middleware, access_middleware, inspector_middleware],
         handler_args={"logger": server_logger()},
     )
     app[SETTINGS_KEY] = settings
@@ -108,6 +112,8 @@ def create_app(
         ]
     )
     add_observability(app, settings, metrics)  # after the store's contexts: it reads the store
+    setup_inspector(app)
+    app[SIGNALS_KEY] = inspector_signals  # the overview's secret matches, silence and alerts
     if settings.retention_days > 0:
         app.cleanup_ctx.append(_retention_ctx)
     return app

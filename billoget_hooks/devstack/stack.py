@@ -320,6 +320,7 @@ class DevStack:
             "==> billoget-hooks dev is up" + (" (emulator)" if emulator else " (real Billoget)"),
             f"    receiver     {self.plan.receiver_url}  (health {base}/healthz, {base}/readyz)",
             f"    metrics      {base}/metrics  (receiver and workers; `{cli_name} diagnose`)",
+            f"    inspector    {base}/admin/",
         ]
         if emulator:
             lines.append(

@@ -54,6 +54,7 @@ __all__ = [
     "build_store",
     "describe_store",
     "migrate_when_ready",
+    "mirror_of",
     "open_store",
     "open_worker_stores",
 ]
@@ -97,6 +98,21 @@ def build_store(settings: Settings, *, worker: bool = False) -> tuple[EventStore
         name="billoget-hooks worker" if worker else "billoget-hooks",
     )
     return pg, PostgresMirror(pg)
+
+
+def mirror_of(store: EventStore) -> MirrorStore | None:
+    """The mirror on ``store``'s own connections (for readers such as the inspector); None for
+    a store of no known backend."""
+    from core.store.postgres import PostgresMirror
+    from core.store.postgres.connections import PostgresConnections
+    from core.store.sqlite.connections import SQLiteConnections
+    from core.store.sqlite.mirror import SQLiteMirror
+
+    if isinstance(store, SQLiteConnections):
+        return SQLiteMirror(store)
+    if isinstance(store, PostgresConnections):
+        return PostgresMirror(store)
+    return None
 
 
 def open_store(settings: Settings) -> EventStore:

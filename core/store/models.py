@@ -201,7 +201,7 @@ class EventStore(Protocol):
         """``received_at`` of the newest event; None when the store is empty."""
         ...
 
-    def received_per_minute(self, since: str) -> list[tuple[str, int]]:
+    def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
         """``(minute "YYYY-MM-DDTHH:MM", events received in it)`` from ``since`` on, oldest
         first; minutes without any are left out."""
         ...

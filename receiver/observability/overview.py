@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from core.store import EventStore
+from receiver.inspector.state import Signals
 from receiver.keys import READ_EXECUTOR_KEY, SETTINGS_KEY, STORE_KEY
 from receiver.observability.diagnosis import DAY_S, Diagnosis, SecretUse, diagnose
 from receiver.observability.observer import OBSERVER_KEY
@@ -47,7 +48,7 @@ def deliveries_per_minute(
     now = time.time() if now is None else now
     end = datetime.fromtimestamp(now, UTC).replace(second=0, microsecond=0)
     first = end - timedelta(minutes=minutes - 1)
-    found = dict(store.received_per_minute(utc_text(first.timestamp())))
+    found = dict(store.received_per_minute(since=utc_text(first.timestamp())))
     keys = [(first + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M") for i in range(minutes)]
     return [(key, found.get(key, 0)) for key in keys]
 
@@ -111,3 +112,20 @@ async def overview(app: web.Application) -> Overview:
     """Everything the overview shows, read on a store-reader thread."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(app[READ_EXECUTOR_KEY], _gather, app, time.time())
+
+
+async def inspector_signals(app: web.Application) -> Signals:
+    """The inspector's alert-side facts (:data:`receiver.inspector.state.SIGNALS_KEY`): the
+    verified deliveries per secret fingerprint over the last day, the silence warning and the
+    other alerts that hold now."""
+    loop = asyncio.get_running_loop()
+    uses = await loop.run_in_executor(app[READ_EXECUTOR_KEY], secret_matches, app)
+    active = warnings(app)
+    return Signals(
+        secret_matches={
+            u.fingerprint if u.position else f"{u.fingerprint} (no longer configured)": u.verified
+            for u in uses
+        },
+        silence_warning=next((w["message"] for w in active if w["alert"] == "silence"), None),
+        warnings=[w["message"] for w in active if w["alert"] != "silence"],
+    )

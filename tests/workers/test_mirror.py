@@ -35,6 +35,8 @@ async def _random_history(billoget: Billoget, rng: random.Random, *, changes: in
 def _mirror_matches(billoget_state: dict[str, list[dict[str, Any]]], worker: Any) -> list[str]:
     problems = []
     for table, entities in billoget_state.items():
+        if table not in FAMILY_OF_TABLE:  # variants, approvals...: not mirrored on their own
+            continue
         family = FAMILY_OF_TABLE[table]
         for entity in entities:
             row = worker.mirror.get_entity(family, entity["id"])
@@ -74,7 +76,7 @@ async def test_an_update_delivered_after_the_delete_does_not_resurrect(
 ) -> None:
     admin = billoget.emulator.admin
     customer = (await admin.trigger("customer.created"))["data"]
-    await admin.trigger("customer.updated", customer["id"], changes={"company": "Later Ltd"})
+    await admin.trigger("customer.updated", customer["id"], changes={"email": "later@example.com"})
     await admin.trigger("customer.deleted", customer["id"])
     created, updated, deleted = await billoget.sink.wait_for(3)
     worker = await billoget.worker()

@@ -124,7 +124,7 @@ class PostgresEventStore(PostgresConnections, ReadMethods):
         with self.reading() as conn:
             return observe.last_received_at(conn)
 
-    def received_per_minute(self, since: str) -> list[tuple[str, int]]:
+    def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
         with self.reading() as conn:
             return observe.received_per_minute(conn, since)
 

@@ -31,17 +31,6 @@ def last_received_at(conn: sqlite3.Connection) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
-def received_per_minute(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
-    """(minute, deliveries stored in it) from ``since`` on, oldest first; empty minutes left
-    out."""
-    rows = conn.execute(
-        f"SELECT substr(received_at, 1, {MINUTE_CHARS}) AS minute, COUNT(*) FROM events"
-        " WHERE received_at >= ? GROUP BY minute ORDER BY minute",
-        (since,),
-    ).fetchall()
-    return [(str(r[0]), int(r[1])) for r in rows]
-
-
 def add_delivery_stats(
     conn: sqlite3.Connection, minute: str, counts: Mapping[tuple[str, str], float]
 ) -> None:

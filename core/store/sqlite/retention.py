@@ -17,11 +17,19 @@ def prune(
     conn: sqlite3.Connection, *, bodies_before: str, ids_before: str, limit: int, now: str
 ) -> tuple[int, int]:
     """``(bodies emptied, events deleted)``, each at most ``limit``."""
-    deleted = conn.execute(
-        "DELETE FROM events WHERE delivery_id IN (SELECT delivery_id FROM events"
-        f" WHERE {_DONE} AND updated_at < ? ORDER BY updated_at LIMIT ?)",
-        (ids_before, limit),
-    ).rowcount
+    gone = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT delivery_id FROM events WHERE {_DONE} AND updated_at < ?"
+            " ORDER BY updated_at LIMIT ?",
+            (ids_before, limit),
+        )
+    ]
+    if gone:  # the event and its history (the inspector's event_attempts) go together
+        marks = ", ".join("?" * len(gone))
+        conn.execute(f"DELETE FROM event_attempts WHERE delivery_id IN ({marks})", gone)
+        conn.execute(f"DELETE FROM events WHERE delivery_id IN ({marks})", gone)
+    deleted = len(gone)
     emptied = conn.execute(
         "UPDATE events SET body = x'', pruned_at = ? WHERE delivery_id IN (SELECT delivery_id"
         f" FROM events WHERE {_DONE} AND updated_at >= ? AND updated_at < ?"

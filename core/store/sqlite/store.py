@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
+from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import (
     NewDelivery,
     StoredEvent,
@@ -121,6 +122,34 @@ class SQLiteEventStore(SQLiteConnections, ReadMethods):
 
     # -- reads: core.store.reading.ReadMethods on core.store.sqlite.reads ----------------------
 
+    # -- the inspector (core.store.inspect; SQL in core.store.sqlite.reads) ----------------------
+
+    def page_events(
+        self, where: EventFilter, *, before: Cursor | None = None, limit: int = 50
+    ) -> list[EventSummary]:
+        with self.reading() as conn:
+            return reads.page_events(conn, where, before=before, limit=limit)
+
+    def count_events(self, where: EventFilter) -> int:
+        with self.reading() as conn:
+            return reads.count_events(conn, where)
+
+    def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
+        with self.reading() as conn:
+            return reads.received_per_minute(conn, since=since)
+
+    def oldest_unfinished(self) -> str | None:
+        with self.reading() as conn:
+            return reads.oldest_unfinished(conn)
+
+    def last_received(self) -> str | None:
+        with self.reading() as conn:
+            return reads.last_received(conn)
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]:
+        with self.reading() as conn:
+            return reads.attempts(conn, delivery_id)
+
     # -- workers (core.store.sqlite.worker_writes) -------------------------------------------------
 
     def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
@@ -169,10 +198,6 @@ class SQLiteEventStore(SQLiteConnections, ReadMethods):
     def last_received_at(self) -> str | None:
         with self.reading() as conn:
             return observe.last_received_at(conn)
-
-    def received_per_minute(self, since: str) -> list[tuple[str, int]]:
-        with self.reading() as conn:
-            return observe.received_per_minute(conn, since)
 
     def add_delivery_stats(self, minute: str, counts: Mapping[tuple[str, str], float]) -> None:
         if not counts:

@@ -433,7 +433,7 @@ def test_the_backlog_age_and_the_latest_delivery_are_read_from_the_events(
     store.apply_worker_writes([Outcome("dlv_1", Result.PROCESSED, "ok")])
     oldest, latest = store.oldest_unprocessed_at(), store.last_received_at()
     assert oldest is not None and latest is not None and oldest <= latest
-    [(minute, count)] = store.received_per_minute(PAST)
+    [(minute, count)] = store.received_per_minute(since=PAST)
     assert latest.startswith(minute) and count == 2
     store.apply_worker_writes([Outcome("dlv_2", Result.DEAD, "boom")])
     assert store.oldest_unprocessed_at() is None
