@@ -107,6 +107,38 @@ CREATE TABLE delivery_stats (
 );
 """,
     ),
+    (
+        5,
+        "inspector",
+        # The inspector (core/store/inspect.py): keyset pages newest first (all, by status, by
+        # type), the envelope's data.id (NULL for a body that is not JSON, so such a row never
+        # fails its insert) and the history of every attempt's outcome and replay.
+        """
+CREATE FUNCTION billoget_entity_id(body BYTEA) RETURNS TEXT
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'id';
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END
+$$;
+CREATE INDEX events_received_id ON events (received_at, delivery_id);
+CREATE INDEX events_status_received ON events (status, received_at, delivery_id);
+CREATE INDEX events_type_received ON events (event_type, received_at, delivery_id);
+CREATE INDEX events_entity ON events (billoget_entity_id(body), received_at, delivery_id);
+DROP INDEX events_received;
+DROP INDEX events_type;
+CREATE TABLE event_attempts (
+    id BIGSERIAL PRIMARY KEY,
+    delivery_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX event_attempts_delivery ON event_attempts (delivery_id, id);
+""",
+    ),
 ]
 
 

@@ -26,15 +26,6 @@ def last_received_at(conn: psycopg.Connection[Any]) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
-def received_per_minute(conn: psycopg.Connection[Any], since: str) -> list[tuple[str, int]]:
-    rows = conn.execute(
-        f"SELECT substr(received_at, 1, {MINUTE_CHARS}) AS minute, COUNT(*) FROM events"
-        " WHERE received_at >= %s GROUP BY minute ORDER BY minute",
-        (since,),
-    ).fetchall()
-    return [(str(r[0]), int(r[1])) for r in rows]
-
-
 def add_delivery_stats(
     conn: psycopg.Connection[Any], minute: str, counts: Mapping[tuple[str, str], float]
 ) -> None:

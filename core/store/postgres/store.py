@@ -18,8 +18,9 @@ from typing import Any, ClassVar
 
 import psycopg
 
+from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import NewDelivery, StoredEvent, WorkerWrite
-from core.store.postgres import batch, migrations, observe, reads
+from core.store.postgres import batch, inspect_reads, migrations, observe, reads
 from core.store.postgres import worker_writes as worker
 from core.store.postgres.connections import TRANSIENT, PostgresConnections, unavailable
 from core.store.postgres.lease import AdvisoryLease
@@ -124,9 +125,31 @@ class PostgresEventStore(PostgresConnections, ReadMethods):
         with self.reading() as conn:
             return observe.last_received_at(conn)
 
+    # -- the inspector (core.store.inspect; SQL in core.store.postgres.inspect_reads) -----------
+
+    def page_events(
+        self, where: EventFilter, *, before: Cursor | None = None, limit: int = 50
+    ) -> list[EventSummary]:
+        with self.reading() as conn:
+            return inspect_reads.page_events(conn, where, before=before, limit=limit)
+
+    def count_events(self, where: EventFilter) -> int:
+        with self.reading() as conn:
+            return inspect_reads.count_events(conn, where)
+
     def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
         with self.reading() as conn:
-            return observe.received_per_minute(conn, since)
+            return inspect_reads.received_per_minute(conn, since)
+
+    def oldest_unfinished(self) -> str | None:
+        return self.oldest_unprocessed_at()
+
+    def last_received(self) -> str | None:
+        return self.last_received_at()
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]:
+        with self.reading() as conn:
+            return inspect_reads.attempts(conn, delivery_id)
 
     def add_delivery_stats(self, minute: str, counts: Mapping[tuple[str, str], float]) -> None:
         if counts:

@@ -18,6 +18,7 @@ from core.store import (
     StartAttempt,
     Status,
 )
+from core.store.inspect import EventFilter, InspectsEvents
 from core.store.postgres import PostgresEventStore, PostgresMirror
 from core.store.sqlite.mirror import SQLiteMirror
 from core.store.sqlite.store import SQLiteEventStore
@@ -451,3 +452,51 @@ def test_delivery_stats_from_several_receivers_add_up_per_minute(backend: Backen
     }
     assert store.prune_delivery_stats("2026-12-01T10:01") == 2
     assert other.delivery_stats(PAST) == {("result", "invalid_signature"): 1}
+
+
+# -- the inspector's reads (core.store.inspect) ----------------------------------------------
+
+
+def _with_entity(n: int, entity_id: int | str) -> NewDelivery:
+    body = b'{"event": "budget.updated", "data": {"id": %s}}' % (
+        str(entity_id).encode() if isinstance(entity_id, int) else b'"%s"' % entity_id.encode()
+    )
+    return replace(delivery(n), body=body)
+
+
+def test_inspector_pages_go_newest_first_by_keyset_and_filter_by_entity(backend: Backend) -> None:
+    store = backend.store
+    assert isinstance(store, InspectsEvents)
+    for n in range(5):
+        store.commit_batch([_with_entity(n, 77 if n % 2 else f"c-{n}")])
+    store.commit_batch([replace(delivery(9), body=b"not json")])
+    first = store.page_events(EventFilter(), limit=4)
+    assert [e.delivery_id for e in first] == ["dlv_9", "dlv_4", "dlv_3", "dlv_2"]
+    rest = store.page_events(EventFilter(), before=first[-1].cursor, limit=4)
+    assert [e.delivery_id for e in rest] == ["dlv_1", "dlv_0"]
+    assert first[0].entity_id is None and first[1].entity_id == "c-4"
+    by_entity = store.page_events(EventFilter(entity_id="77"))
+    assert [e.delivery_id for e in by_entity] == ["dlv_3", "dlv_1"]
+    assert store.count_events(EventFilter(entity_id="c-2")) == 1
+    assert store.count_events(EventFilter(status=Status.RECEIVED, since=PAST)) == 6
+    assert store.last_received() == first[0].received_at
+    assert store.oldest_unfinished() == rest[-1].received_at
+
+
+def test_an_events_history_lists_every_outcome_and_replay_but_not_a_late_failure(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    assert isinstance(store, InspectsEvents)
+    store.commit_batch([delivery(1)])
+    store.apply_worker_writes(
+        [StartAttempt("dlv_1"), Outcome("dlv_1", Result.FAILED, "boom", PAST)]
+    )
+    store.apply_worker_writes([StartAttempt("dlv_1"), Outcome("dlv_1", Result.DEAD, "404")])
+    store.apply_worker_writes([Outcome("dlv_1", Result.FAILED, "late", FUTURE)])  # no effect
+    store.requeue(["dlv_1"])
+    history = [(a.attempt, a.result, a.detail) for a in store.attempts("dlv_1")]
+    assert history == [(1, "failed", "boom"), (2, "dead", "404"), (0, "replayed", None)]
+    store.apply_worker_writes([StartAttempt("dlv_1"), Outcome("dlv_1", Result.PROCESSED, "ok")])
+    assert store.prune(bodies_before=FUTURE, ids_before=FUTURE, limit=10) == (0, 1)
+    assert store.attempts("dlv_1") == []  # the history goes with its event
