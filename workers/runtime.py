@@ -21,6 +21,7 @@ from core.store import migrate_when_ready
 from core.store.sqlite.mirror import SQLiteMirrorStore
 from workers.api import BudgetedApi
 from workers.coalesce import EntityLock
+from workers.fetchplan import FetchPlanner
 from workers.handlers.mirror import MirrorHandlers
 from workers.handlers.registry import HandlerRegistry, handler_modules
 from workers.problems import ProblemBoard
@@ -45,10 +46,14 @@ def api_key_of(settings: Settings) -> ApiKey | None:
     return key
 
 
-def build_registry(settings: Settings, *, lock: EntityLock) -> HandlerRegistry:
+def build_registry(
+    settings: Settings, *, lock: EntityLock, planner: FetchPlanner | None = None
+) -> HandlerRegistry:
     """Default mirror handlers first, then the ``BILLOGET_HANDLERS`` modules."""
     registry = HandlerRegistry()
-    MirrorHandlers(lock=lock).register(registry)
+    MirrorHandlers(
+        lock=lock, from_payload=settings.mirror_source == "payload", planner=planner
+    ).register(registry)
     registry.load_modules(handler_modules(settings.billoget_handlers))
     return registry
 
@@ -74,6 +79,7 @@ class WorkerRuntime:
         self._redis: aioredis.Redis | None = None
         self._client: BillogetClient | None = None
         self._lock: asyncio.Lock | None = None
+        self._planner: FetchPlanner | None = None
         if self.api_key is None:
             log.warning("BILLOGET_API_KEY is not set: events are stored but not mirrored")
 
@@ -119,12 +125,21 @@ class WorkerRuntime:
                 reserve=s.billoget_api_budget_reserve,
                 pace_below=s.billoget_api_pace_below,
             )
-        api = BudgetedApi(self._client, budget=budget, problems=problems)
+        api = BudgetedApi(
+            self._client,
+            budget=budget,
+            problems=problems,
+            background_share=s.reconcile_budget_share,
+        )
         lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
+        if s.mirror_fetch_window_s > 0:
+            self._planner = FetchPlanner(
+                self._redis, api=api, mirror=self.store, window_s=s.mirror_fetch_window_s
+            )
         return Processor(
             writer=self.writer,
             mirror=self.store,
-            registry=build_registry(s, lock=lock),
+            registry=build_registry(s, lock=lock, planner=self._planner),
             api=api,
             policy=RetryPolicy(
                 base_s=s.worker_retry_base_s,
@@ -142,6 +157,9 @@ class WorkerRuntime:
         self.broker.enqueue(message, delay=delay_ms or None)
 
     async def aclose(self) -> None:
+        if self._planner is not None:
+            await self._planner.aclose()
+            self._planner = None
         if self._client is not None:
             await self._client.close()
             self._client = None

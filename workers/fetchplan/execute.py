@@ -1,0 +1,158 @@
+"""Run one family's fetch plan: scan pages while that is cheaper, GET the rest, apply to the
+mirror, confirm what was seen, then log the plan and its cost once and count it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from core.billoget import ApiNotFoundError, Entity
+from core.events import Family
+from core.store.sqlite.mirror import MirrorStore, normalize_time
+from core.times import utcnow
+from workers.api import BudgetedApi
+from workers.coalesce import mirror_covers
+from workers.fetchplan.choice import PAGE_SIZE, choose, pages_for
+from workers.fetchplan.stats import PLAN_STATS
+from workers.handlers.payload import wire_data
+
+log = logging.getLogger(__name__)
+
+Tick = Callable[[float], Awaitable[None]]  # (expected end, Unix s): keeps the collector's lease
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An entity an event needs fetched, with the event's ``updatedAt`` (if any) and time."""
+
+    entity_id: str
+    updated_at: str | None
+    event_time: str
+
+
+@dataclass(slots=True)
+class PlanCost:
+    pending: int = 0
+    scan_pages: int = 0
+    gets: int = 0
+    applied: int = 0
+    total: int | None = None
+
+
+def uncovered(mirror: MirrorStore, family: str, batch: Sequence[Pending]) -> list[str]:
+    """The ids of ``batch`` the mirror does not cover yet (blocking)."""
+    needed = []
+    for item in batch:
+        row = mirror.get_entity(family, item.entity_id)
+        if not mirror_covers(row, event_updated_at=item.updated_at, event_time=item.event_time):
+            needed.append(item.entity_id)
+    return needed
+
+
+def apply_entities(mirror: MirrorStore, family: str, entities: Sequence[Entity]) -> set[str]:
+    """Store fetched entities conditionally and confirm those stored; the ids seen (blocking)."""
+    now = utcnow()
+    applied = []
+    for entity in entities:
+        entity_id = str(entity.id)
+        if mirror.upsert_entity(
+            family,
+            entity_id,
+            data=wire_data(entity),
+            updated_at=normalize_time(entity.updated_at),
+            fetched_at=now,
+            delivery_id=None,
+        ):
+            applied.append(entity_id)
+    mirror.confirm_entities(family, applied, at=now)
+    return {str(e.id) for e in entities}
+
+
+async def run_plan(
+    family: Family,
+    batch: Sequence[Pending],
+    *,
+    api: BudgetedApi,
+    mirror: MirrorStore,
+    tick: Tick,
+) -> PlanCost:
+    cost = PlanCost()
+    needed = await asyncio.to_thread(uncovered, mirror, family, batch)
+    remaining = set(needed)
+    cost.pending = len(remaining)
+    if not remaining:
+        return cost
+    started = time.monotonic()
+    try:
+        await _scan(family, remaining, cost, api=api, mirror=mirror, tick=tick, started=started)
+        for entity_id in sorted(remaining, key=_id_order):
+            try:
+                entity = await api.get_entity(family, entity_id)
+            except ApiNotFoundError:
+                cost.gets += 1
+                await asyncio.to_thread(
+                    mirror.tombstone_entity,
+                    family,
+                    entity_id,
+                    deleted_at=utcnow(),
+                    delivery_id=None,
+                )
+                continue
+            cost.gets += 1
+            await asyncio.to_thread(apply_entities, mirror, family, [entity])
+            cost.applied += 1
+    finally:
+        PLAN_STATS.add(
+            pending=cost.pending, gets=cost.gets, scan_pages=cost.scan_pages, applied=cost.applied
+        )
+        log.info(
+            "fetch plan for %s: %d entities needed fetching (list total %s): %d list pages + "
+            "%d GETs = %d requests, %d entities fetched, %.1f s",
+            family,
+            cost.pending,
+            "unknown" if cost.total is None else cost.total,
+            cost.scan_pages,
+            cost.gets,
+            cost.scan_pages + cost.gets,
+            cost.applied,
+            time.monotonic() - started,
+        )
+    return cost
+
+
+async def _scan(
+    family: Family,
+    remaining: set[str],
+    cost: PlanCost,
+    *,
+    api: BudgetedApi,
+    mirror: MirrorStore,
+    tick: Tick,
+    started: float,
+) -> None:
+    """Read list pages while that costs fewer requests than GETs; found ids leave
+    ``remaining``. A scan that reached the end leaves only ids the list does not hold."""
+    page = 1
+    while remaining:
+        pages_left = None if cost.total is None else pages_for(cost.total) - page + 1
+        if choose(len(remaining), pages_left=pages_left) == "get":
+            return
+        result = await api.list_page(family, page=page, limit=PAGE_SIZE)
+        cost.scan_pages += 1
+        cost.total = result.pagination.total
+        seen = await asyncio.to_thread(apply_entities, mirror, family, result.data)
+        cost.applied += len(result.data)
+        remaining -= seen
+        if not result.has_more or not result.data:
+            return
+        page += 1
+        per_request_s = (time.monotonic() - started) / cost.scan_pages
+        left = pages_left - 1 if pages_left is not None else 1
+        await tick(time.time() + per_request_s * max(left, 1))
+
+
+def _id_order(entity_id: str) -> tuple[int, str]:
+    return (int(entity_id), "") if entity_id.isdigit() else (0, entity_id)
