@@ -132,7 +132,9 @@ async def test_user_handlers_run_after_the_mirror_and_a_value_error_is_permanent
 
 async def test_events_wait_for_a_spent_rate_budget_instead_of_failing(billoget: Billoget) -> None:
     received = await _customers_sent(billoget, 5)
-    worker = await billoget.worker(**FETCH_EACH, billoget_api_budget_per_hour=3, billoget_api_budget_reserve=0)
+    worker = await billoget.worker(
+        **FETCH_EACH, billoget_api_budget_per_hour=3, billoget_api_budget_reserve=0
+    )
 
     ids = worker.feed(received)
     with pytest.raises(AssertionError, match="2 events not done"):
