@@ -5,11 +5,13 @@ worker's event loop and closed when the worker shuts down.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import dramatiq
+import redis
 import redis.asyncio as aioredis
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
@@ -27,6 +29,7 @@ from workers.handlers.registry import HandlerRegistry, handler_modules
 from workers.problems import ProblemBoard
 from workers.processing import Processor
 from workers.ratebudget import RateBudget
+from workers.reconcile import Lease, ReconcileSchedule
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
 
@@ -80,6 +83,8 @@ class WorkerRuntime:
         self._client: BillogetClient | None = None
         self._lock: asyncio.Lock | None = None
         self._planner: FetchPlanner | None = None
+        self._api: BudgetedApi | None = None
+        self._schedule: concurrent.futures.Future[None] | None = None
         if self.api_key is None:
             log.warning("BILLOGET_API_KEY is not set: events are stored but not mirrored")
 
@@ -131,6 +136,7 @@ class WorkerRuntime:
             problems=problems,
             background_share=s.reconcile_budget_share,
         )
+        self._api = api
         lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
         if s.mirror_fetch_window_s > 0:
             self._planner = FetchPlanner(
@@ -151,12 +157,42 @@ class WorkerRuntime:
             time_limit_s=s.worker_time_limit_s,
         )
 
+    def start_background(self) -> None:
+        """Start scheduled reconciliation on the worker's event loop (RECONCILE_INTERVAL_S)."""
+        thread = get_event_loop_thread()
+        if self.settings.reconcile_interval_s <= 0 or self.api_key is None or thread is None:
+            return
+        self._schedule = asyncio.run_coroutine_threadsafe(self._reconcile_forever(), thread.loop)
+
+    async def _reconcile_forever(self) -> None:
+        await self.processor()
+        assert self._redis is not None and self._api is not None
+        schedule = ReconcileSchedule(
+            interval_s=self.settings.reconcile_interval_s,
+            api=self._api,
+            store=self.store,
+            enqueue=self._enqueue_now,
+            lease=Lease(self._redis),
+        )
+        await schedule.run_forever()
+
+    def _enqueue_now(self, delivery_id: str, event_type: str) -> bool:
+        try:
+            self.enqueue(delivery_id, event_type, 0)
+        except (redis.RedisError, OSError) as exc:
+            log.info("[%s] not enqueued (%s): the sweeper relays it", delivery_id, exc)
+            return False
+        return True
+
     def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:
         message = build_message(delivery_id, event_type)
         delay_ms = max(0, int(delay_s * 1000))
         self.broker.enqueue(message, delay=delay_ms or None)
 
     async def aclose(self) -> None:
+        if self._schedule is not None:
+            self._schedule.cancel()
+            self._schedule = None
         if self._planner is not None:
             await self._planner.aclose()
             self._planner = None
@@ -187,6 +223,9 @@ class RuntimeCloser(Middleware):
 
     def __init__(self, runtime: WorkerRuntime) -> None:
         self.runtime = runtime
+
+    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+        self.runtime.start_background()
 
     def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
         self.runtime.close()

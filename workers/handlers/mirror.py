@@ -28,6 +28,7 @@ from workers.handlers.payload import resource_from_payload, wire_data
 from workers.handlers.registry import HandlerRegistry
 
 DEFAULT_LOCK_WAIT_S = 5.0
+RECONCILE_SOURCE = "reconcile"  # metadata.source of reconciliation's synthetic events
 DEFAULT_BUSY_DELAY_S = 0.5
 
 
@@ -95,6 +96,8 @@ class MirrorHandlers:
             fetched_at=utcnow(),
             delivery_id=ctx.delivery_id,
         )
+        if applied and ctx.envelope.metadata.source == RECONCILE_SOURCE:  # the API's own state
+            await asyncio.to_thread(ctx.mirror.confirm_entities, family, [entity_id], at=utcnow())
         await self._remember_row(ctx, family, entity_id)
         return "mirrored from payload" if applied else "coalesced"
 
