@@ -61,6 +61,36 @@ def build_registry(
     return registry
 
 
+def build_api(
+    settings: Settings,
+    client: aioredis.Redis,
+    api_key: ApiKey | None,
+    *,
+    problems: ProblemBoard,
+) -> tuple[BillogetClient | None, BudgetedApi]:
+    """The API client (None without a key) and its rate-budgeted wrapper on the shared budget."""
+    s = settings
+    if api_key is None:
+        return None, BudgetedApi(None, budget=None, problems=problems)
+    api_client = BillogetClient(
+        base_url=s.billoget_api_url, api_key=api_key, timeout_s=s.billoget_api_timeout_s
+    )
+    budget = RateBudget(
+        client,
+        scope=api_key.prefix,
+        budget_per_hour=s.billoget_api_budget_per_hour,
+        reserve=s.billoget_api_budget_reserve,
+        pace_below=s.billoget_api_pace_below,
+    )
+    api = BudgetedApi(
+        api_client,
+        budget=budget,
+        problems=problems,
+        background_share=s.reconcile_budget_share,
+    )
+    return api_client, api
+
+
 class WorkerRuntime:
     def __init__(
         self,
@@ -116,26 +146,7 @@ class WorkerRuntime:
         s = self.settings
         self._redis = aioredis.Redis.from_url(s.redis_url)
         problems = ProblemBoard(self._redis, ttl_s=s.worker_problem_ttl_s)
-        budget: RateBudget | None = None
-        if self.api_key is not None:
-            self._client = BillogetClient(
-                base_url=s.billoget_api_url,
-                api_key=self.api_key,
-                timeout_s=s.billoget_api_timeout_s,
-            )
-            budget = RateBudget(
-                self._redis,
-                scope=self.api_key.prefix,
-                budget_per_hour=s.billoget_api_budget_per_hour,
-                reserve=s.billoget_api_budget_reserve,
-                pace_below=s.billoget_api_pace_below,
-            )
-        api = BudgetedApi(
-            self._client,
-            budget=budget,
-            problems=problems,
-            background_share=s.reconcile_budget_share,
-        )
+        self._client, api = build_api(s, self._redis, self.api_key, problems=problems)
         self._api = api
         lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
         if s.mirror_fetch_window_s > 0:
