@@ -17,12 +17,14 @@ from typing import Any
 
 from aiohttp import web
 
+from core.coverage import reconcile_report
 from core.errors import StoreUnavailableError
 from receiver.broker import BrokerErrors, ping
 from receiver.keys import (
     BROKER_KEY,
     READ_EXECUTOR_KEY,
     READINESS_CHECKS_KEY,
+    SETTINGS_KEY,
     STORE_KEY,
     WRITE_EXECUTOR_KEY,
 )
@@ -75,6 +77,22 @@ async def _counts(app: web.Application) -> dict[str, int] | None:
         return None
 
 
+async def _reconcile(app: web.Application) -> dict[str, Any] | None:
+    """The mirror's coverage (confirmed against the API within RECONCILE_INTERVAL_S) and the
+    repairs only reconciliation found; informative, never a reason to be unready."""
+    settings = app.get(SETTINGS_KEY)
+    within_s = settings.reconcile_interval_s if settings is not None else 0.0
+    try:
+        loop = asyncio.get_running_loop()
+        report = loop.run_in_executor(
+            app[READ_EXECUTOR_KEY],
+            lambda: reconcile_report(app[STORE_KEY], within_s=within_s),
+        )
+        return await asyncio.wait_for(report, DEFAULT_CHECK_TIMEOUT_S)
+    except (StoreUnavailableError, TimeoutError):
+        return None
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"alive": True})
 
@@ -90,5 +108,6 @@ async def readyz(request: web.Request) -> web.Response:
         "ready": ready,
         "checks": {name: asdict(r) for name, r in zip(checks, results, strict=True)},
         "counts": await _counts(app),
+        "reconcile": await _reconcile(app),
     }
     return web.json_response(body, status=200 if ready else 503)

@@ -17,7 +17,7 @@ import pytest
 
 from billoget_hooks.procs import cli_argv
 from tests.fixtures.procs import wait_until
-from tests.fixtures.stack import MakeStack, Stack
+from tests.fixtures.stack import MakeStack, Stack, http_json
 
 PAYLOAD_FIRST = {"MIRROR_SOURCE": "payload", "MIRROR_FETCH_WINDOW_S": "0.5"}
 FAMILIES = {"customers": "customer", "products": "product", "budgets": "budget"}
@@ -99,9 +99,7 @@ def test_one_pass_repairs_what_dropped_webhooks_missed_and_a_second_finds_nothin
     stack.set_faults(delivery_drop_rate=0.2)
     random_history(stack, random.Random(1313), changes=120)
     dropped = len(stack.deliveries("dropped"))
-    wait_until(
-        lambda: not stack.deliveries("pending"), timeout_s=30, what="deliveries settled"
-    )
+    wait_until(lambda: not stack.deliveries("pending"), timeout_s=30, what="deliveries settled")
     stack.wait_done(delivered_ids(stack), timeout_s=60, what="delivered events processed")
     drift_before = mirror_differences(stack)
     assert dropped > 0 and drift_before
@@ -127,6 +125,9 @@ def test_one_pass_repairs_what_dropped_webhooks_missed_and_a_second_finds_nothin
         f"({gone} gone), {requests} API requests for a list scan of {list_scan} pages)"
     )
     assert requests == summary["requests"] <= list_scan + gone
+    _, _, ready = http_json("GET", f"{stack.receiver_url}/readyz")
+    assert ready["reconcile"]["coverage_ratio"] == 1.0
+    assert sum(ready["reconcile"]["repairs"].values()) == len(repair_ids)
 
     stack.admin("DELETE", "/requests")
     code, again = run_reconcile(stack)
@@ -185,3 +186,36 @@ def test_a_pass_spends_at_most_its_share_of_a_small_hourly_budget(make_stack: Ma
     assert summary["requests"] == len(stack.api_requests()) == 3
     assert "budget share" in summary["families"][-1]["stopped"]
     assert [c for c in stack.api_requests() if c["status"] == 429] == []
+
+
+@pytest.mark.slow
+def test_the_workers_reconcile_on_schedule_and_hand_the_lease_over_when_one_dies(
+    make_stack: MakeStack,
+) -> None:
+    stack = make_stack(worker_env={**PAYLOAD_FIRST, "RECONCILE_INTERVAL_S": "3"})
+    assert stack.worker is not None
+    stack.set_faults(delivery_drop_rate=1.0)
+    for _ in range(350):
+        stack.admin("POST", "/trigger", {"event": "customer.created"})
+    stack.set_faults(delivery_drop_rate=1.0, api_latency_ms=300)
+
+    def walked() -> int:
+        rows = query(stack, "SELECT next_page FROM reconcile_cursors WHERE family = 'customer'")
+        return int(rows[0][0]) if rows else 0
+
+    wait_until(lambda: walked() >= 2, timeout_s=30, what="the scheduled pass began")
+    stack.worker.kill9()
+    stack.worker.start()  # the lease lapses, the new worker takes it and resumes
+    stack.wait_worker_ready()
+
+    def repaired() -> int:
+        rows = query(
+            stack,
+            "SELECT COUNT(*) FROM events WHERE delivery_id LIKE 'reconcile_customer_%'"
+            " AND status = 'processed'",
+        )
+        return int(rows[0][0])
+
+    wait_until(lambda: repaired() == 350, timeout_s=60, what="every customer repaired")
+    stack.clear_faults()
+    assert mirror_differences(stack) == []
