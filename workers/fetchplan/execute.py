@@ -1,5 +1,11 @@
 """Run one family's fetch plan: scan pages while that is cheaper, GET the rest, apply to the
-mirror, confirm what was seen, then log the plan and its cost once and count it."""
+mirror, confirm what was seen, then log the plan and its cost once and count it.
+
+A scan goes on from the page where the family's previous scan stopped (wrapping around to page
+1 at the end; at most one full cycle per plan), and takes in entities that became pending while
+it ran: a burst over a whole catalogue costs about one pass over the list, however many windows
+it spans, since the pages already read were applied to the mirror in full.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from workers.handlers.payload import wire_data
 log = logging.getLogger(__name__)
 
 Tick = Callable[[float], Awaitable[None]]  # (expected end, Unix s): keeps the collector's lease
+More = Callable[[], Awaitable[list["Pending"]]]  # entities that became pending meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,7 @@ class PlanCost:
     gets: int = 0
     applied: int = 0
     total: int | None = None
+    next_page: int = 1
 
 
 def uncovered(mirror: MirrorStore, family: str, batch: Sequence[Pending]) -> list[str]:
@@ -78,8 +86,10 @@ async def run_plan(
     api: BudgetedApi,
     mirror: MirrorStore,
     tick: Tick,
+    more: More,
+    start_page: int = 1,
 ) -> PlanCost:
-    cost = PlanCost()
+    cost = PlanCost(next_page=start_page)
     needed = await asyncio.to_thread(uncovered, mirror, family, batch)
     remaining = set(needed)
     cost.pending = len(remaining)
@@ -87,7 +97,9 @@ async def run_plan(
         return cost
     started = time.monotonic()
     try:
-        await _scan(family, remaining, cost, api=api, mirror=mirror, tick=tick, started=started)
+        await _scan(
+            family, remaining, cost, api=api, mirror=mirror, tick=tick, more=more, started=started
+        )
         for entity_id in sorted(remaining, key=_id_order):
             try:
                 entity = await api.get_entity(family, entity_id)
@@ -131,14 +143,18 @@ async def _scan(
     api: BudgetedApi,
     mirror: MirrorStore,
     tick: Tick,
+    more: More,
     started: float,
 ) -> None:
     """Read list pages while that costs fewer requests than GETs; found ids leave
-    ``remaining``. A scan that reached the end leaves only ids the list does not hold."""
-    page = 1
+    ``remaining``, newly pending uncovered ones join it. After a full cycle of the list only
+    ids it does not hold are left."""
+    page = cost.next_page
     while remaining:
-        pages_left = None if cost.total is None else pages_for(cost.total) - page + 1
-        if choose(len(remaining), pages_left=pages_left) == "get":
+        pages_left = None if cost.total is None else pages_for(cost.total) - cost.scan_pages
+        if (pages_left is not None and pages_left <= 0) or choose(
+            len(remaining), pages_left=pages_left
+        ) == "get":
             return
         result = await api.list_page(family, page=page, limit=PAGE_SIZE)
         cost.scan_pages += 1
@@ -146,11 +162,15 @@ async def _scan(
         seen = await asyncio.to_thread(apply_entities, mirror, family, result.data)
         cost.applied += len(result.data)
         remaining -= seen
-        if not result.has_more or not result.data:
-            return
-        page += 1
+        page = page + 1 if result.has_more and result.data else 1
+        cost.next_page = page
+        arrived = await more()
+        if arrived:
+            joined = await asyncio.to_thread(uncovered, mirror, family, arrived)
+            remaining.update(joined)
+            cost.pending += len(joined)
         per_request_s = (time.monotonic() - started) / cost.scan_pages
-        left = pages_left - 1 if pages_left is not None else 1
+        left = pages_for(cost.total or 0) - cost.scan_pages
         await tick(time.time() + per_request_s * max(left, 1))
 
 

@@ -37,6 +37,7 @@ KEY_PREFIX = "billoget-hooks:fetch-plan"
 LEASE_MARGIN_S = 10.0
 DEFAULT_MAX_BATCH = 10_000
 MIN_DEFER_S = 0.2
+SCAN_PAGE_TTL_S = 600  # where the family's last scan stopped, for the next plan to go on
 
 # every pending entity at once, then none (one collector takes a whole batch)
 _DRAIN = """
@@ -83,6 +84,10 @@ class FetchPlanner:
         base = f"{KEY_PREFIX}:{family}"
         return f"{base}:pending", f"{base}:collector", f"{base}:eta"
 
+    @staticmethod
+    def _page_key(family: str) -> str:
+        return f"{KEY_PREFIX}:{family}:next-page"
+
     async def request(
         self,
         family: Family,
@@ -123,14 +128,27 @@ class FetchPlanner:
             await self._extend(keys=[collector_key], args=[token, lease_ms])
             await self._redis.set(eta_key, f"{eta_s:.3f}", px=lease_ms)
 
+        async def more() -> list[Pending]:
+            return _decode(await self._drain(keys=[pending_key]))[: self._max_batch]
+
         try:
             while True:
                 await asyncio.sleep(self._window_s)
-                raw = await self._drain(keys=[pending_key])
-                batch = _decode(raw)[: self._max_batch]
+                batch = await more()
                 if not batch:
                     return
-                await run_plan(family, batch, api=self._api, mirror=self._mirror, tick=keep_lease)
+                page_key = self._page_key(family)
+                start_page = int(await self._redis.get(page_key) or 1)
+                cost = await run_plan(
+                    family,
+                    batch,
+                    api=self._api,
+                    mirror=self._mirror,
+                    tick=keep_lease,
+                    more=more,
+                    start_page=start_page,
+                )
+                await self._redis.set(page_key, cost.next_page, ex=SCAN_PAGE_TTL_S)
                 await keep_lease(time.time() + self._window_s)
         except asyncio.CancelledError:
             raise
