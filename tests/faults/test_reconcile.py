@@ -103,6 +103,12 @@ def test_one_pass_repairs_what_dropped_webhooks_missed_and_a_second_finds_nothin
     stack.wait_done(delivered_ids(stack), timeout_s=60, what="delivered events processed")
     drift_before = mirror_differences(stack)
     assert dropped > 0 and drift_before
+    code, dry = run_reconcile(stack, "--dry-run")
+    assert code == 0 and dry["repairs"] == len(drift_before), dry
+    assert query(stack, "SELECT COUNT(*) FROM events WHERE delivery_id LIKE 'reconcile_%'") == [
+        (0,)
+    ]
+    assert query(stack, "SELECT COUNT(*) FROM reconcile_cursors") == [(0,)]
     stack.admin("DELETE", "/requests")
 
     code, summary = run_reconcile(stack)

@@ -11,6 +11,7 @@ from core.store.sqlite.mirror import TABLES
 from tests.workers.conftest import Billoget
 from tests.workers.test_mirror import _mirror_matches
 from workers.fetchplan import PLAN_STATS, choose
+from workers.fetchplan.choice import pages_to_reach
 
 FAMILY_OF_TABLE = {table: family for family, table in TABLES.items()}
 
@@ -91,3 +92,21 @@ def test_the_plan_picks_whichever_costs_fewer_requests(
     pending: int, pages_left: int | None, method: str
 ) -> None:
     assert choose(pending, pages_left=pages_left) == method
+
+
+@pytest.mark.parametrize(
+    ("ids", "last_max", "pages"),
+    [
+        (["150", "199"], 100, 1),  # the next page holds them, if the list is in id order
+        (["150", "420"], 100, 4),
+        (["40", "150"], 100, 9 + 1),  # 40 was passed: to the end (9 pages), then page 1
+        (["150"], None, 20),  # order not seen: the rest of the cycle
+        (["abc", "150"], 100, 20),  # ids that are not integers: the same
+    ],
+)
+def test_a_scan_costs_at_most_the_pages_to_reach_the_ids(
+    ids: list[str], last_max: int | None, pages: int
+) -> None:
+    assert pages_to_reach(ids, next_page=2, last_max=last_max, pages_left=20, pages_total=10) == (
+        pages
+    )

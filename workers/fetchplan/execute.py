@@ -10,10 +10,11 @@ it spans, since the pages already read were applied to the mirror in full.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.billoget import ApiNotFoundError, Entity
 from core.events import Family
@@ -21,7 +22,7 @@ from core.store.sqlite.mirror import MirrorStore, normalize_time
 from core.times import utcnow
 from workers.api import BudgetedApi
 from workers.coalesce import mirror_covers
-from workers.fetchplan.choice import PAGE_SIZE, choose, pages_for
+from workers.fetchplan.choice import PAGE_SIZE, choose, pages_for, pages_to_reach
 from workers.fetchplan.stats import PLAN_STATS
 from workers.handlers.payload import wire_data
 
@@ -40,6 +41,39 @@ class Pending:
     event_time: str
 
 
+@dataclass(frozen=True, slots=True)
+class ScanPosition:
+    """Where the family's scans stand: the next page, the largest id of the page before it
+    and whether the list was seen in ascending id order (None: not seen yet)."""
+
+    page: int = 1
+    last_max: int = 0
+    ordered: bool | None = None
+
+    def after(self, ids: Sequence[str], *, more: bool) -> ScanPosition:
+        """The position once the page ``self.page`` held ``ids``."""
+        numbers = [int(i) for i in ids if i.isdigit()]
+        start = self.last_max if self.page > 1 else 0
+        ascending = len(numbers) == len(ids) and all(
+            a < b for a, b in zip([start, *numbers], numbers, strict=False)
+        )
+        ordered = ascending and self.ordered is not False
+        if not more or not ids:
+            return ScanPosition(1, 0, ordered)
+        return ScanPosition(self.page + 1, numbers[-1] if ordered else 0, ordered)
+
+    def to_json(self) -> str:
+        return json.dumps([self.page, self.last_max, self.ordered])
+
+    @classmethod
+    def from_json(cls, raw: bytes | str | None) -> ScanPosition:
+        try:
+            page, last_max, ordered = json.loads(raw or "")
+            return cls(max(1, int(page)), int(last_max), ordered)
+        except (ValueError, TypeError):
+            return cls()
+
+
 @dataclass(slots=True)
 class PlanCost:
     pending: int = 0
@@ -47,7 +81,7 @@ class PlanCost:
     gets: int = 0
     applied: int = 0
     total: int | None = None
-    next_page: int = 1
+    position: ScanPosition = field(default_factory=lambda: ScanPosition())
 
 
 def uncovered(mirror: MirrorStore, family: str, batch: Sequence[Pending]) -> list[str]:
@@ -87,9 +121,9 @@ async def run_plan(
     mirror: MirrorStore,
     tick: Tick,
     more: More,
-    start_page: int = 1,
+    position: ScanPosition | None = None,
 ) -> PlanCost:
-    cost = PlanCost(next_page=start_page)
+    cost = PlanCost(position=position or ScanPosition())
     needed = await asyncio.to_thread(uncovered, mirror, family, batch)
     remaining = set(needed)
     cost.pending = len(remaining)
@@ -146,24 +180,33 @@ async def _scan(
     more: More,
     started: float,
 ) -> None:
-    """Read list pages while that costs fewer requests than GETs; found ids leave
-    ``remaining``, newly pending uncovered ones join it. After a full cycle of the list only
-    ids it does not hold are left."""
-    page = cost.next_page
+    """Read list pages while that costs fewer requests than GETs (:func:`pages_to_reach`);
+    found ids leave ``remaining``, newly pending uncovered ones join it. After a full cycle of
+    the list only ids it does not hold are left."""
+    position = cost.position
     while remaining:
-        pages_left = None if cost.total is None else pages_for(cost.total) - cost.scan_pages
+        if cost.total is None:
+            pages_left = None
+        else:
+            pages_left = pages_to_reach(
+                remaining,
+                next_page=position.page,
+                last_max=position.last_max if position.ordered else None,
+                pages_left=pages_for(cost.total) - cost.scan_pages,
+                pages_total=pages_for(cost.total),
+            )
         if (pages_left is not None and pages_left <= 0) or choose(
             len(remaining), pages_left=pages_left
         ) == "get":
             return
-        result = await api.list_page(family, page=page, limit=PAGE_SIZE)
+        result = await api.list_page(family, page=position.page, limit=PAGE_SIZE)
         cost.scan_pages += 1
         cost.total = result.pagination.total
         seen = await asyncio.to_thread(apply_entities, mirror, family, result.data)
         cost.applied += len(result.data)
         remaining -= seen
-        page = page + 1 if result.has_more and result.data else 1
-        cost.next_page = page
+        position = position.after([str(e.id) for e in result.data], more=result.has_more)
+        cost.position = position
         arrived = await more()
         if arrived:
             joined = await asyncio.to_thread(uncovered, mirror, family, arrived)

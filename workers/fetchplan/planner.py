@@ -29,7 +29,7 @@ from core.errors import RetryLater
 from core.events import Family
 from core.store.sqlite.mirror import MirrorStore, normalize_time
 from workers.api import BudgetedApi
-from workers.fetchplan.execute import Pending, run_plan
+from workers.fetchplan.execute import Pending, ScanPosition, run_plan
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class FetchPlanner:
 
     @staticmethod
     def _page_key(family: str) -> str:
-        return f"{KEY_PREFIX}:{family}:next-page"
+        return f"{KEY_PREFIX}:{family}:scan-position"
 
     async def request(
         self,
@@ -138,7 +138,7 @@ class FetchPlanner:
                 if not batch:
                     return
                 page_key = self._page_key(family)
-                start_page = int(await self._redis.get(page_key) or 1)
+                position = ScanPosition.from_json(await self._redis.get(page_key))
                 cost = await run_plan(
                     family,
                     batch,
@@ -146,9 +146,9 @@ class FetchPlanner:
                     mirror=self._mirror,
                     tick=keep_lease,
                     more=more,
-                    start_page=start_page,
+                    position=position,
                 )
-                await self._redis.set(page_key, cost.next_page, ex=SCAN_PAGE_TTL_S)
+                await self._redis.set(page_key, cost.position.to_json(), ex=SCAN_PAGE_TTL_S)
                 await keep_lease(time.time() + self._window_s)
         except asyncio.CancelledError:
             raise
