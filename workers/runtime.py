@@ -5,7 +5,6 @@ worker's event loop and closed when the worker shuts down.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -114,7 +113,7 @@ class WorkerRuntime:
         self._lock: asyncio.Lock | None = None
         self._planner: FetchPlanner | None = None
         self._api: BudgetedApi | None = None
-        self._schedule: concurrent.futures.Future[None] | None = None
+        self._schedule: asyncio.Task[None] | None = None
         if self.api_key is None:
             log.warning("BILLOGET_API_KEY is not set: events are stored but not mirrored")
 
@@ -173,7 +172,10 @@ class WorkerRuntime:
         thread = get_event_loop_thread()
         if self.settings.reconcile_interval_s <= 0 or self.api_key is None or thread is None:
             return
-        self._schedule = asyncio.run_coroutine_threadsafe(self._reconcile_forever(), thread.loop)
+        thread.loop.call_soon_threadsafe(self._start_schedule)
+
+    def _start_schedule(self) -> None:
+        self._schedule = asyncio.get_running_loop().create_task(self._reconcile_forever())
 
     async def _reconcile_forever(self) -> None:
         await self.processor()
@@ -203,6 +205,7 @@ class WorkerRuntime:
     async def aclose(self) -> None:
         if self._schedule is not None:
             self._schedule.cancel()
+            await asyncio.gather(self._schedule, return_exceptions=True)
             self._schedule = None
         if self._planner is not None:
             await self._planner.aclose()

@@ -87,19 +87,26 @@ class MirrorHandlers:
     async def _from_event(
         self, ctx: HandlerContext, family: str, entity_id: str, data: dict[str, object]
     ) -> str:
+        updated_at, now = normalize_time(data.get("updatedAt")), utcnow()
         applied = await asyncio.to_thread(
             ctx.mirror.upsert_entity,
             family,
             entity_id,
             data=data,
-            updated_at=normalize_time(data.get("updatedAt")),
-            fetched_at=utcnow(),
+            updated_at=updated_at,
+            fetched_at=now,
             delivery_id=ctx.delivery_id,
         )
-        if applied and ctx.envelope.metadata.source == RECONCILE_SOURCE:  # the API's own state
-            await asyncio.to_thread(ctx.mirror.confirm_entities, family, [entity_id], at=utcnow())
-        await self._remember_row(ctx, family, entity_id)
-        return "mirrored from payload" if applied else "coalesced"
+        if not applied:
+            await self._remember_row(ctx, family, entity_id)
+            return "coalesced"
+        if ctx.envelope.metadata.source == RECONCILE_SOURCE:  # the API's own state
+            await asyncio.to_thread(ctx.mirror.confirm_entities, family, [entity_id], at=now)
+        # what was just written (the read it saves is a third of this path's store work)
+        ctx.state["row"] = MirrorRow(
+            family, entity_id, dict(data), updated_at, False, None, now, ctx.delivery_id
+        )
+        return "mirrored from payload"
 
     async def _plan(self, ctx: HandlerContext, family: Family, entity_id: str) -> str:
         assert self._planner is not None

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from core.billoget import (
     ApiConnectionError,
+    ApiError,
     ApiNotFoundError,
     ApiServerError,
     ApiTimeoutError,
@@ -36,6 +37,7 @@ from core.store.sqlite.mirror import SQLiteMirrorStore, normalize_time
 from core.store.sqlite.reconcile import ReconcileCursor
 from core.times import utcnow
 from workers.api import BudgetedApi
+from workers.errors import KeyRejected
 from workers.handlers.payload import wire_data
 from workers.reconcile.repairs import Drift, Enqueue, submit
 
@@ -244,6 +246,14 @@ class FamilyPass:
                 if failures >= TRANSIENT_TRIES:
                     raise PassStopped(f"stopped: the API keeps failing ({exc})") from exc
                 await asyncio.sleep(2.0**failures)
+            except ApiNotFoundError:
+                raise
+            except KeyRejected as exc:
+                raise PassStopped(
+                    f"stopped: Billoget rejects BILLOGET_API_KEY ({exc.code})"
+                ) from exc
+            except ApiError as exc:
+                raise PassStopped(f"stopped: {exc.message}") from exc
 
     async def _wait(self, wait_s: float, why: str) -> None:
         if wait_s > self._max_wait_s:
