@@ -17,7 +17,7 @@ import pytest
 
 from billoget_hooks.procs import cli_argv
 from tests.fixtures.procs import wait_until
-from tests.fixtures.stack import MakeStack, Stack, http_json
+from tests.fixtures.stack import FAST_SWEEP, MakeStack, Stack, http_json
 
 PAYLOAD_FIRST = {"MIRROR_SOURCE": "payload", "MIRROR_FETCH_WINDOW_S": "0.5"}
 FAMILIES = {"customers": "customer", "products": "product", "budgets": "budget"}
@@ -37,7 +37,8 @@ def run_reconcile(stack: Stack, *args: str, env: dict[str, str] | None = None) -
 
 
 def query(stack: Stack, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    conn = sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True, timeout=5)
+    # read-write open, reads only: a read-only open fails while no process holds the WAL open
+    conn = sqlite3.connect(stack.db_path, timeout=5)
     try:
         return conn.execute(sql, params).fetchall()
     finally:
@@ -198,7 +199,8 @@ def test_a_pass_spends_at_most_its_share_of_a_small_hourly_budget(make_stack: Ma
 def test_the_workers_reconcile_on_schedule_and_hand_the_lease_over_when_one_dies(
     make_stack: MakeStack,
 ) -> None:
-    stack = make_stack(worker_env={**PAYLOAD_FIRST, "RECONCILE_INTERVAL_S": "3"})
+    # the fast sweep relays the repairs the killed worker had in hand
+    stack = make_stack(sweep=FAST_SWEEP, worker_env={**PAYLOAD_FIRST, "RECONCILE_INTERVAL_S": "3"})
     assert stack.worker is not None
     stack.set_faults(delivery_drop_rate=1.0)
     for _ in range(350):
