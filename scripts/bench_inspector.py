@@ -83,7 +83,7 @@ def build_store(path: Path, count: int, rng: random.Random) -> None:
                     delivery_id, event, body["timestamp"], 1_777_000_000, json.dumps(body).encode()
                 )
             )
-        store.insert_batch(batch)
+        store.commit_batch(batch)
     store.close()
     conn = sqlite3.connect(path)
     with conn:

@@ -76,15 +76,13 @@ def build_store(settings: Settings, *, worker: bool = False) -> tuple[EventStore
     """The store of ``DATABASE_URL`` and its mirror, not migrated. ``worker``: SQLite writes
     on one connection with ``synchronous=NORMAL`` (see :mod:`core.store.sqlite.connections`)."""
     if settings.store_backend() == "sqlite":
-        from core.store.sqlite.mirror import SQLiteMirror
+        from core.store.sqlite.mirror import SQLiteMirror, SQLiteMirrorStore
         from core.store.sqlite.store import SQLiteEventStore
 
-        if worker:
-            sqlite = SQLiteEventStore(
-                settings.sqlite_path(), synchronous="NORMAL", single_writer=True
-            )
-        else:
-            sqlite = SQLiteEventStore(settings.sqlite_path())
+        if worker:  # one object: reconciliation uses the store and the mirror together
+            both = SQLiteMirrorStore(settings.sqlite_path(), synchronous="NORMAL")
+            return both, both
+        sqlite = SQLiteEventStore(settings.sqlite_path())
         return sqlite, SQLiteMirror(sqlite)
     from core.store.postgres import PostgresEventStore, PostgresMirror
 

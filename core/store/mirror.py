@@ -19,7 +19,7 @@ Ids may be integers or strings in Billoget's JSON; the mirror stores them as tex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -91,6 +91,10 @@ class MirrorStore(Protocol):
         ...
 
     def list_entities(self, family: str, *, include_deleted: bool = True) -> list[MirrorRow]: ...
+
+    def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
+        """Record that the API was seen holding the mirror's state of these entities."""
+        ...
 
 
 def row_of(family: str, values: Any, data: dict[str, Any] | None) -> MirrorRow:

@@ -139,6 +139,16 @@ CREATE TABLE event_attempts (
 CREATE INDEX event_attempts_delivery ON event_attempts (delivery_id, id);
 """,
     ),
+    (
+        6,
+        "confirmed",
+        # When reconciliation last saw the API hold each mirrored entity's state.
+        """
+ALTER TABLE budgets ADD COLUMN confirmed_at TEXT;
+ALTER TABLE customers ADD COLUMN confirmed_at TEXT;
+ALTER TABLE products ADD COLUMN confirmed_at TEXT;
+""",
+    ),
 ]
 
 

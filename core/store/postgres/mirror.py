@@ -9,7 +9,7 @@ tombstone is never undone. ``data`` is JSONB, queryable with ``data->>'name'``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -80,3 +80,14 @@ class PostgresMirror:
         where = "" if include_deleted else " WHERE NOT deleted"
         rows = self._db.read(f"SELECT {COLUMNS} FROM {table_of(family)}{where} ORDER BY id")
         return [_row(family, r) for r in rows]
+
+    def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
+        """Record that the API was seen holding the mirror's state of these entities at ``at``
+        (reconciliation; migration 6)."""
+        if not entity_ids:
+            return
+        with self._db.write() as conn:
+            conn.execute(
+                f"UPDATE {table_of(family)} SET confirmed_at = %s WHERE id = ANY(%s::text[])",
+                (at, [normalize_id(i) for i in entity_ids]),
+            )

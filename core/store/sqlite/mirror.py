@@ -18,12 +18,14 @@ Writes are conditional, so events applied in any order converge to the newest st
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
 
 from core.store.mirror import (
     COLUMNS,
     FAMILIES,
+    TABLES,
     MirrorRow,
     MirrorStore,
     normalize_id,
@@ -31,9 +33,22 @@ from core.store.mirror import (
     row_of,
     table_of,
 )
-from core.store.sqlite.connections import SQLiteConnections
+from core.store.sqlite import reconcile
+from core.store.sqlite.connections import DEFAULT_BUSY_TIMEOUT_MS, SQLiteConnections
+from core.store.sqlite.reconcile import ReconcileCursor, Repair
+from core.store.sqlite.store import SQLiteEventStore
+from core.times import utcnow
 
-__all__ = ["FAMILIES", "MirrorRow", "MirrorStore", "SQLiteMirror", "normalize_id", "normalize_time"]
+__all__ = [
+    "FAMILIES",
+    "TABLES",
+    "MirrorRow",
+    "MirrorStore",
+    "SQLiteMirror",
+    "SQLiteMirrorStore",
+    "normalize_id",
+    "normalize_time",
+]
 
 
 def _row(family: str, values: Any) -> MirrorRow:
@@ -106,3 +121,56 @@ class SQLiteMirror:
         where = "" if include_deleted else " WHERE deleted = 0"
         rows = self._db.read(f"SELECT {COLUMNS} FROM {table_of(family)}{where} ORDER BY id")
         return [_row(family, r) for r in rows]
+
+    # -- reconciliation (core.store.sqlite.reconcile) --------------------------------------------
+
+    def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
+        """Record that the API was seen to hold the mirror's state of these entities at ``at``."""
+        if not entity_ids:
+            return
+        with self._db.write() as conn:
+            reconcile.confirm(conn, family, [normalize_id(i) for i in entity_ids], at)
+
+    def reconcile_cursor(self, family: str) -> ReconcileCursor | None:
+        with self._db.reading() as conn:
+            return reconcile.get_cursor(conn, family)
+
+    def save_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        with self._db.write() as conn:
+            reconcile.save_cursor(conn, cursor, utcnow())
+
+    def record_repairs(self, repairs: Sequence[Repair]) -> None:
+        if not repairs:
+            return
+        with self._db.write() as conn:
+            reconcile.record_repairs(conn, repairs, utcnow())
+
+    def unconfirmed_live_ids(self, family: str, *, before: str) -> list[str]:
+        """Live mirrored entities neither confirmed nor written since ``before``."""
+        with self._db.reading() as conn:
+            return reconcile.unconfirmed_live_ids(conn, family, before)
+
+
+class SQLiteMirrorStore(SQLiteEventStore, SQLiteMirror):
+    """The worker's event store and its mirror as one object, for reconciliation, which uses
+    both (``workers/reconcile/``): the store on ONE write connection (``single_writer``) and
+    the mirror composed on that same store, not a second set of connections."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+    ) -> None:
+        SQLiteEventStore.__init__(
+            self,
+            path,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
+            single_writer=True,
+        )
+        SQLiteMirror.__init__(self, self)
+
+    def __repr__(self) -> str:
+        return f"SQLiteMirrorStore({str(self.path)!r})"

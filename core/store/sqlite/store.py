@@ -30,6 +30,7 @@ from core.store.reading import ReadMethods, ReadsModule
 from core.store.sqlite import batch as batch
 from core.store.sqlite import observe as observe
 from core.store.sqlite import reads as reads
+from core.store.sqlite import reconcile as reconcile
 from core.store.sqlite import retention as retention
 from core.store.sqlite import selfcheck as selfcheck
 from core.store.sqlite import worker_writes as worker
@@ -212,3 +213,16 @@ class SQLiteEventStore(SQLiteConnections, ReadMethods):
     def prune_delivery_stats(self, before: str) -> int:
         with self.write() as conn:
             return observe.prune_delivery_stats(conn, before)
+
+    # -- reconciliation's coverage (core.store.sqlite.reconcile; /readyz and the metrics) -------
+
+    def mirror_coverage(self, *, confirmed_since: str) -> dict[str, reconcile.Coverage]:
+        """Per family: live mirrored entities, and those confirmed against the API since
+        ``confirmed_since``."""
+        with self.reading() as conn:
+            return reconcile.coverage(conn, confirmed_since)
+
+    def reconcile_repair_counts(self) -> dict[str, int]:
+        """Repairs only reconciliation found, by kind (``missing``, ``stale``, ``gone``)."""
+        with self.reading() as conn:
+            return reconcile.repair_counts(conn)
