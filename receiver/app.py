@@ -30,19 +30,21 @@ from receiver.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_PENDING, GroupCommit
 from receiver.checks_extra import selfcheck_check, workers_check
 from receiver.health import DEFAULT_CHECKS, healthz, readyz
 from receiver.httplog import server_logger
-from receiver.ingest import Ingestor
+from receiver.ingest import build_ingestor
 from receiver.keys import (
     BATCHER_KEY,
     BROKER_KEY,
     INGESTOR_KEY,
     READ_EXECUTOR_KEY,
     READINESS_CHECKS_KEY,
+    REFUSED_KEY,
     RELAY_KEY,
     SETTINGS_KEY,
     STORE_KEY,
     WRITE_EXECUTOR_KEY,
 )
 from receiver.middleware import error_middleware
+from receiver.refused import RefusedLog
 from receiver.relay import Relay, sweep_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
 
@@ -62,9 +64,7 @@ def create_app(
     max_pending: int = DEFAULT_MAX_PENDING,
 ) -> web.Application:
     """The receiver; raises :class:`core.errors.ConfigError` without a webhook secret."""
-    ingestor = Ingestor(
-        settings.webhook_secrets(), tolerance_s=settings.billoget_tolerance_s, clock=clock
-    )
+    ingestor = build_ingestor(settings, clock=clock)
     app = web.Application(
         middlewares=[error_middleware, access_middleware],
         handler_args={"logger": server_logger()},
@@ -72,6 +72,7 @@ def create_app(
     app[SETTINGS_KEY] = settings
     app[ACCESS_KEY] = AccessPolicy.from_settings(settings)
     app[INGESTOR_KEY] = ingestor
+    app[REFUSED_KEY] = RefusedLog(settings.billoget_refused_keep)
     app[READINESS_CHECKS_KEY] = {
         **DEFAULT_CHECKS,
         "selfcheck": selfcheck_check,

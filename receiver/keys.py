@@ -12,6 +12,7 @@ from core.store import EventStore
 from receiver.batcher import GroupCommitter
 from receiver.ingest import Ingestor
 from receiver.readiness import ReadinessCheck
+from receiver.refused import RefusedLog
 from receiver.relay import Relay
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
@@ -20,6 +21,8 @@ BROKER_KEY = web.AppKey[dramatiq.Broker]("broker")
 INGESTOR_KEY = web.AppKey("ingestor", Ingestor)
 BATCHER_KEY = web.AppKey("batcher", GroupCommitter)
 RELAY_KEY = web.AppKey("relay", Relay)
+# the last refused deliveries, in memory only (admin route, ``diagnose --signatures``)
+REFUSED_KEY = web.AppKey("refused", RefusedLog)
 # the single store-writer thread: SQLite has one writer, so every write goes through it
 WRITE_EXECUTOR_KEY = web.AppKey("write_executor", ThreadPoolExecutor)
 # store reads off the event loop; shut down (waited for) before the store closes

@@ -24,7 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from core.errors import ClientError, InvalidEnvelopeError, VerificationError
 from core.events import Envelope, parse_envelope
 from core.settings import Settings
-from core.signing import WebhookSecret, sign, verify
+from core.signing import DEFAULTS, WebhookSecret, build_verifier, sign, verify
 from core.store.sqlite.store import SQLiteEventStore
 from receiver.app import create_app
 from receiver.ingest import Ingestor
@@ -187,7 +187,10 @@ def test_parse_envelope_raises_only_invalid_envelope_error_for_any_json(value: A
 def test_ingest_raises_only_client_errors_for_any_headers(
     headers: list[tuple[str, str]], body: bytes
 ) -> None:
-    ingestor = Ingestor(SECRETS, clock=lambda: float(NOW))
+    verifier = build_verifier(
+        DEFAULTS["standard-webhooks"], [s.key for s in SECRETS], clock=lambda: float(NOW)
+    )
+    ingestor = Ingestor(verifier, clock=lambda: float(NOW))
     try:
         ingestor.ingest(CIMultiDictProxy(CIMultiDict(headers)), body)
     except ClientError as exc:

@@ -1,0 +1,176 @@
+"""Standard Webhooks v1 signatures (the default scheme): sign and verify, sans I/O.
+
+``verify()`` works on the raw body bytes and the three ``webhook-*`` header values; the clock is
+injectable. Every malformed input raises :class:`~core.errors.VerificationError`, never a
+ValueError.
+
+Scheme: ``webhook-signature`` holds space-separated ``v1,<base64 HMAC-SHA256>`` values computed
+over ``"{webhook-id}.{webhook-timestamp}.{body}"`` with the secret's key bytes (``whsec_`` +
+base64). The header names are configurable (e.g. ``svix-id``, ``svix-timestamp``,
+``svix-signature``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from core.errors import VerificationError
+from core.signing.base import (
+    DEFAULT_TOLERANCE_S,
+    SIGNATURE_BYTES,
+    Clock,
+    Headers,
+    Verified,
+    check_header_length,
+    check_id,
+    check_window,
+    matches_any,
+    parse_timestamp,
+    single_header,
+)
+from core.signing.config import DEFAULTS, SchemeConfig
+from core.signing.secrets import WebhookSecret
+
+SIGNATURE_VERSION = "v1"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+_DEFAULT = DEFAULTS["standard-webhooks"]
+
+
+def _as_secret(secret: WebhookSecret | str) -> WebhookSecret:
+    return secret if isinstance(secret, WebhookSecret) else WebhookSecret.parse(secret)
+
+
+def compute_signature(secret: WebhookSecret | str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """Return one ``v1,<base64>`` signature value."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.digest(_as_secret(secret).key, signed, "sha256")
+    return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
+
+
+def sign(
+    secrets: WebhookSecret | str | Sequence[WebhookSecret | str],
+    msg_id: str,
+    timestamp: int,
+    body: bytes,
+) -> str:
+    """Return the ``webhook-signature`` header value, one signature per secret."""
+    if isinstance(secrets, WebhookSecret | str):
+        secrets = [secrets]
+    return " ".join(compute_signature(s, msg_id, timestamp, body) for s in secrets)
+
+
+def sign_headers(
+    secrets: WebhookSecret | str | Sequence[WebhookSecret | str],
+    msg_id: str,
+    body: bytes,
+    *,
+    timestamp: int | None = None,
+) -> dict[str, str]:
+    """The three ``webhook-*`` headers for a delivery (timestamp defaults to now)."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    return {
+        ID_HEADER: msg_id,
+        TIMESTAMP_HEADER: str(ts),
+        SIGNATURE_HEADER: sign(secrets, msg_id, ts, body),
+    }
+
+
+def _parse_signatures(value: str | None, *, header: str) -> list[bytes]:
+    if not value:
+        raise VerificationError(f"missing {header} header")
+    check_header_length(value, header=header)
+    found: list[bytes] = []
+    for token in value.split():
+        version, sep, encoded = token.partition(",")
+        if not sep or version != SIGNATURE_VERSION:
+            continue  # other versions may appear; they are not ours to judge
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if len(raw) == SIGNATURE_BYTES:
+            found.append(raw)
+    if not found:
+        raise VerificationError(f"{header} has no well-formed v1 signature")
+    return found
+
+
+def _verify(
+    keys: Sequence[bytes],
+    msg_id: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    *,
+    tolerance_s: int,
+    now: Clock,
+    config: SchemeConfig,
+) -> tuple[str, int]:
+    """Checks, in order: the id, the timestamp's form and window (too old and too new), then
+    the signatures in constant time against every active secret."""
+    msg_id = check_id(msg_id, header=config.id_header)
+    ts = parse_timestamp(timestamp, header=config.timestamp_header)
+    check_window(ts, tolerance_s=tolerance_s, now=now, header=config.timestamp_header)
+    candidates = _parse_signatures(signature, header=config.signature_header)
+    if not matches_any(keys, f"{msg_id}.{ts}.".encode() + body, candidates):
+        raise VerificationError("no signature matches any configured secret")
+    return msg_id, ts
+
+
+def verify(
+    secrets: Iterable[WebhookSecret],
+    *,
+    msg_id: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    tolerance_s: int = DEFAULT_TOLERANCE_S,
+    now: Clock = time.time,
+) -> int:
+    """Verify a delivery; return its timestamp. Raise :class:`VerificationError` otherwise."""
+    keys = [s.key for s in secrets]
+    return _verify(
+        keys, msg_id, timestamp, signature, body, tolerance_s=tolerance_s, now=now, config=_DEFAULT
+    )[1]
+
+
+@dataclass(frozen=True, slots=True)
+class StandardWebhooksVerifier:
+    keys: tuple[bytes, ...]
+    config: SchemeConfig = _DEFAULT
+    tolerance_s: int = DEFAULT_TOLERANCE_S
+    clock: Clock = field(default=time.time)
+
+    def verify(self, headers: Headers, body: bytes) -> Verified:
+        config = self.config
+        return _verify(
+            self.keys,
+            single_header(headers, config.id_header),
+            single_header(headers, config.timestamp_header),
+            single_header(headers, config.signature_header),
+            body,
+            tolerance_s=self.tolerance_s,
+            now=self.clock,
+            config=config,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StandardWebhooksSigner:
+    config: SchemeConfig = _DEFAULT
+
+    def headers(
+        self, secrets: Sequence[WebhookSecret], msg_id: str, body: bytes, *, timestamp: int
+    ) -> dict[str, str]:
+        return {
+            self.config.id_header: msg_id,
+            self.config.timestamp_header: str(timestamp),
+            self.config.signature_header: sign(list(secrets), msg_id, timestamp, body),
+        }
