@@ -1,4 +1,5 @@
-"""Sub-commands of ``core``: ``selfcheck``, ``events list|show|replay`` and ``dev``."""
+"""Sub-commands of ``core``: ``selfcheck``, ``events list|show|replay``, ``diagnose`` and
+``dev``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ _ERROR_WIDTH = 60
 def register(subparsers: Any) -> None:
     _register_selfcheck(subparsers)
     _register_events(subparsers)
+    _register_diagnose(subparsers)
     _register_dev(subparsers)
 
 
@@ -291,6 +293,32 @@ def _replay(store: EventStore, events: list[StoredEvent], *, settings: Settings)
             "and the receiver's sweeper relays them once Redis answers"
         )
     return EXIT_OK
+
+
+# -- diagnose ----------------------------------------------------------------------------------
+
+
+def _register_diagnose(subparsers: Any) -> None:
+    from billoget_hooks import diagnose_signatures
+
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "diagnose",
+        help="Explain why deliveries are refused (--signatures: which scheme and secret fit).",
+        description="--signatures: read the running receiver's last refused deliveries "
+        "(GET /admin/refused), try every known signature scheme and variant with every "
+        "configured secret, and say in one sentence which setting makes them verify.",
+    )
+    diagnose_signatures.add_arguments(p)
+    p.set_defaults(func=diagnose_command)
+
+
+def diagnose_command(args: argparse.Namespace) -> int:
+    from billoget_hooks import diagnose_signatures
+
+    if not args.signatures:
+        err("billoget-hooks: diagnose needs --signatures")
+        return EXIT_FAILED
+    return diagnose_signatures.run(args)
 
 
 # -- dev ---------------------------------------------------------------------------------------

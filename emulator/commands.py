@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from core.signing import DEFAULT_SCHEME, SCHEME_NAMES
 from emulator.app import create_app
 from emulator.config import DEFAULT_PORT, EmulatorConfig
 from emulator.keys import ApiKey
@@ -29,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--environment", choices=("test", "live"), default="test", help="the demo key's environment"
     )
     parser.add_argument("--random-seed", type=int, help="seed for injected faults' randomness")
+    parser.add_argument(
+        "--signature-scheme",
+        choices=SCHEME_NAMES,
+        default=DEFAULT_SCHEME,
+        help=f"how webhooks are signed (default {DEFAULT_SCHEME}; each with its default headers)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         seed_webhook_url=args.webhook_url,
         seed_environment=args.environment,
         random_seed=args.random_seed,
+        signature_scheme=args.signature_scheme,
     )
     app = create_app(config)
     base_url = f"http://{config.host}:{config.port}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from core.signing import DEFAULT_SCHEME, SchemeName
+
 DEFAULT_PORT = 8090
 DEFAULT_HOUR_WINDOW_S = 3600.0
 DEFAULT_RATE_LIMIT_PER_HOUR = 1000
@@ -33,3 +35,5 @@ class EmulatorConfig(BaseModel):
     seed_environment: str = "test"
     seed_webhook_url: str | None = None
     random_seed: int | None = None
+    # how deliveries are signed: a scheme of core.signing with its default headers
+    signature_scheme: SchemeName = DEFAULT_SCHEME

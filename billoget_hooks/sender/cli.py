@@ -30,7 +30,16 @@ from core.errors import BillogetHooksError, ConfigError
 from core.events import KNOWN_EVENTS
 from core.samples import sample_data
 from core.settings import DEFAULT_API_URL
-from core.signing import WebhookSecret, parse_secrets
+from core.signing import (
+    DEFAULT_SCHEME,
+    SCHEME_NAMES,
+    SchemeConfig,
+    SchemeName,
+    WebhookSecret,
+    parse_secrets,
+    resolve,
+)
+from core.signing.config import SETTING_NAMES
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 MAX_SHOWN_BODY = 2000
@@ -53,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="whsec_... secret(s) to sign with (default: $BILLOGET_WEBHOOK_SECRET)",
     )
     p.add_argument(
+        "--scheme",
+        choices=SCHEME_NAMES,
+        default=None,
+        help="signature scheme, with its default headers (default: $BILLOGET_SIGNATURE_SCHEME "
+        f"and the other signature settings of the environment, else {DEFAULT_SCHEME})",
+    )
+    p.add_argument(
         "--event",
         default="customer.created",
         help="event type; one of the 12 gets realistic sample data "
@@ -66,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     bad.add_argument("--stale", action="store_true", help="timestamp an hour in the past")
     bad.add_argument("--future", action="store_true", help="timestamp an hour in the future")
     bad.add_argument("--tamper", action="store_true", help="change the body after signing")
-    bad.add_argument("--no-signature", action="store_true", help="omit webhook-signature")
+    bad.add_argument("--no-signature", action="store_true", help="omit the signature header")
     p.add_argument(
         "--duplicate", action="store_true", help="send each delivery twice with the same id"
     )
@@ -101,9 +117,25 @@ def load_data(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-def load_secrets(args: argparse.Namespace) -> list[WebhookSecret]:
+def scheme_config(args: argparse.Namespace) -> SchemeConfig:
+    """``--scheme`` with its defaults; else the environment's signature settings (what the
+    receiver started from the same environment verifies)."""
+    env_scheme = os.environ.get("BILLOGET_SIGNATURE_SCHEME") or DEFAULT_SCHEME
+    if env_scheme not in SCHEME_NAMES:
+        raise ConfigError(
+            f"BILLOGET_SIGNATURE_SCHEME must be one of {', '.join(SCHEME_NAMES)} (or use --scheme)"
+        )
+    scheme: SchemeName = args.scheme or env_scheme
+    if args.scheme and args.scheme != env_scheme:
+        return resolve(scheme)
+    return resolve(scheme, **{f: os.environ.get(name) or None for f, name in SETTING_NAMES.items()})
+
+
+def load_secrets(args: argparse.Namespace, scheme: SchemeConfig) -> list[WebhookSecret]:
     raw = args.secret or os.environ.get("BILLOGET_WEBHOOK_SECRET", "")
-    secrets = parse_secrets(raw)
+    secrets = parse_secrets(
+        raw, encoding=scheme.key_encoding, require_prefix=scheme.scheme == "standard-webhooks"
+    )
     if not secrets:
         raise ConfigError("no secret: pass --secret whsec_... or set BILLOGET_WEBHOOK_SECRET")
     return secrets
@@ -151,9 +183,15 @@ async def send_direct(args: argparse.Namespace) -> int:
     fault = Fault(
         stale=args.stale, future=args.future, tamper=args.tamper, no_signature=args.no_signature
     )
+    scheme = scheme_config(args)
+    if (fault.stale or fault.future) and not scheme.signs_timestamp:
+        raise ConfigError(
+            f"{scheme.describe()} signs no timestamp: --stale/--future would be accepted"
+        )
     prepared, summary = await send_many(
         url=args.url,
-        secrets=load_secrets(args),
+        secrets=load_secrets(args, scheme),
+        scheme=scheme,
         event=args.event,
         data=load_data(args),
         fault=fault,
