@@ -18,10 +18,16 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDictProxy
 
-from core.errors import DeliveryIdMismatchError, PayloadTooLargeError, UnreadableBodyError
+from core.errors import (
+    DeliveryIdMismatchError,
+    InvalidEnvelopeError,
+    PayloadTooLargeError,
+    UnreadableBodyError,
+)
 from core.events import parse_envelope
 from core.settings import Settings
 from core.signing import Verifier, build_verifier
+from core.signing.base import ID_RE
 from core.store import NewDelivery
 from core.times import format_time
 
@@ -70,7 +76,12 @@ class Ingestor:
         """Verify (401), parse (400) and check the delivery id (400); never anything else."""
         msg_id, webhook_ts = self.verifier.verify(headers, body)
         envelope = parse_envelope(body)
-        if msg_id is not None and envelope.metadata.delivery_id != msg_id:
+        if msg_id is None:  # no id header: the envelope's id, held to the same form
+            if not ID_RE.match(envelope.metadata.delivery_id):
+                raise InvalidEnvelopeError(
+                    "metadata.delivery_id must be 1-256 printable ASCII characters"
+                )
+        elif envelope.metadata.delivery_id != msg_id:
             raise DeliveryIdMismatchError(
                 f"{self.id_header} header does not match metadata.delivery_id"
             )
