@@ -79,10 +79,13 @@ class Settings(BaseSettings):
     )
     billoget_webhook_secret: SecretStr | None = Field(
         None,
-        description="One or more `whsec_...` secrets, space or comma separated (rotation).",
+        description="One or more secrets, space or comma separated (rotation): `whsec_...` "
+        "for Standard Webhooks (see `BILLOGET_SECRET_ENCODING`).",
     )
     billoget_tolerance_s: int = Field(
-        DEFAULT_TOLERANCE_S, ge=1, description="Accepted clock skew of `webhook-timestamp`."
+        DEFAULT_TOLERANCE_S,
+        ge=1,
+        description="Accepted clock skew of the signed timestamp (`webhook-timestamp`).",
     )
     billoget_max_body_bytes: int = Field(
         DEFAULT_MAX_BODY_BYTES, ge=1024, description="Largest webhook body accepted (413 above)."
@@ -182,8 +185,7 @@ class Settings(BaseSettings):
     # -- signature schemes (issue 16) --
     billoget_signature_scheme: SchemeName = Field(
         DEFAULT_SCHEME,
-        description="How Billoget signs: `standard-webhooks`, `stripe-style` or `hmac-sha256` "
-        "(see README, Signature schemes).",
+        description="How Billoget signs its deliveries (see README, Signature schemes).",
     )
     billoget_signature_header: str | None = Field(
         None,
