@@ -52,6 +52,13 @@ header_text = st.one_of(
     st.from_regex(r"\A(v[0-9],[A-Za-z0-9+/=]{0,60} ?){0,4}\Z"),
     st.integers(min_value=-(10**15), max_value=10**15).map(str),
 )
+# a signed delivery, then what is changed after signing (if anything)
+DELIVERIES = {
+    "msg_id": st.from_regex(r"\A[\x21-\x7e]{1,40}\Z"),
+    "skew": st.integers(min_value=-(10**6), max_value=10**6),
+    "body": st.binary(max_size=200),
+    "tamper": st.sampled_from(["none", "body", "id", "secret", "timestamp"]),
+}
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
     lambda children: (
@@ -125,12 +132,7 @@ def test_verify_raises_only_verification_error_for_any_header_values(
 
 
 @FUZZ
-@given(
-    msg_id=st.from_regex(r"\A[\x21-\x7e]{1,40}\Z"),
-    skew=st.integers(min_value=-(10**6), max_value=10**6),
-    body=st.binary(max_size=200),
-    tamper=st.sampled_from(["none", "body", "id", "secret", "timestamp"]),
-)
+@given(**DELIVERIES)
 def test_verify_accepts_exactly_the_untampered_deliveries_inside_the_tolerance(
     msg_id: str, skew: int, body: bytes, tamper: str
 ) -> None:
@@ -197,12 +199,7 @@ def test_every_schemes_verifier_raises_only_verification_error_for_any_headers(
 
 @pytest.mark.parametrize("scheme", SCHEMES, ids=[s.name for s in SCHEMES])
 @FUZZ
-@given(
-    msg_id=st.from_regex(r"\A[\x21-\x7e]{1,40}\Z"),
-    skew=st.integers(min_value=-(10**6), max_value=10**6),
-    body=st.binary(max_size=200),
-    tamper=st.sampled_from(["none", "body", "id", "secret", "timestamp"]),
-)
+@given(**DELIVERIES)
 def test_every_scheme_accepts_exactly_the_untampered_deliveries_inside_the_tolerance(
     scheme: CorpusScheme, msg_id: str, skew: int, body: bytes, tamper: str
 ) -> None:

@@ -10,22 +10,10 @@ from typing import Any
 
 import pytest
 
-from core.settings import Settings
 from receiver.refused import MAX_BODY_KEPT
 from receiver.views import WEBHOOK_PATH
 from tests.fixtures.infra import OTHER_SECRET
-from tests.fixtures.receiver import MakeReceiver, ReceiverClient, signed
-
-
-@pytest.fixture
-def receiver_with(
-    make_receiver: MakeReceiver, make_settings: Callable[..., Settings], receiver_redis_url: str
-) -> Callable[..., Any]:
-    async def build(**overrides: Any) -> ReceiverClient:
-        settings = make_settings(redis_url=receiver_redis_url, **overrides)
-        return await make_receiver(settings=settings)
-
-    return build
+from tests.fixtures.receiver import ReceiverClient, signed
 
 
 async def _post_forged(client: ReceiverClient, n: int, **extra_headers: str) -> int:
