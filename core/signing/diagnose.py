@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import re
 import shlex
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -310,7 +311,8 @@ def diagnose(refused: Sequence[Refused], *, secrets_text: str, current: SchemeCo
                 order.append(fit)
             counts[fit] = counts.get(fit, 0) + 1
     best = max(order, key=lambda f: (counts[f], f.config == current), default=None)
-    reasons = tuple(sorted({r.reason for r in checkable if r.reason}))
+    # the refusals' own messages, the most frequent first
+    reasons = tuple(r for r, _ in Counter(r.reason for r in checkable if r.reason).most_common())
     looks_like = None
     if best is None and shapes:
         looks_like = max(shapes, key=lambda c: (shapes[c], c.scheme != "hmac-sha256"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 
 import pytest
 
@@ -121,9 +122,13 @@ def test_a_wrong_secret_is_reported_with_its_fingerprint_and_the_shape_seen() ->
 def test_deliveries_that_verify_with_the_configured_scheme_were_refused_for_another_reason() -> (
     None
 ):
-    item = refused(STANDARD, WebhookSecret.parse(TEST_SECRET))  # refused: say, stale
-    text = sentence([item])
-    assert "the configured scheme: they were refused for another reason" in text
+    stale = "webhook-timestamp is too old (outside the tolerance)"
+    items = [
+        replace(refused(STANDARD, WebhookSecret.parse(TEST_SECRET), n), reason=stale)
+        for n in range(2)
+    ]
+    text = sentence(items)
+    assert text.endswith(f"the configured scheme: they were refused for another reason ({stale})")
 
 
 def test_some_fitting_and_some_not_says_how_many() -> None:
