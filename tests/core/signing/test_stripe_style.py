@@ -51,7 +51,7 @@ def headers(value: str, name: str = HEADER) -> CIMultiDict[str]:
 
 def test_a_delivery_signed_by_stripes_algorithm_verifies_with_ours() -> None:
     header = stripe_sign(TEST_SECRET, BODY, NOW)
-    assert verifier().verify(headers(header), BODY) == (None, NOW)
+    assert verifier().verify(headers(header), BODY) == (None, NOW, 0)
 
 
 def test_our_stripe_style_signature_verifies_with_stripes_algorithm() -> None:
@@ -87,7 +87,7 @@ def test_a_configured_id_header_is_the_delivery_id() -> None:
     got = verifier(id_header="X-Billoget-Delivery").verify(
         CIMultiDict({HEADER: value, "X-Billoget-Delivery": "dlv_1"}), BODY
     )
-    assert got == ("dlv_1", NOW)
+    assert got == ("dlv_1", NOW, 0)
 
 
 @pytest.mark.parametrize(
