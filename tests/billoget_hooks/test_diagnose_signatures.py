@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from core.signing import WebhookSecret
 from tests.fixtures.procs import free_port, wait_until
 from tests.fixtures.stack import MakeStack, Stack, http_json
 
@@ -95,7 +96,8 @@ def test_diagnose_says_the_secret_is_probably_wrong_when_nothing_fits(
     wait_until(lambda: len(refused(stack)) >= 2, timeout_s=30, what="refusals kept")
     found = diagnose({**stack.env, "BILLOGET_WEBHOOK_SECRET": other})
     assert found.returncode == 1
-    assert "the secret is probably wrong (fingerprint sha256:" in found.stdout
+    configured = WebhookSecret.parse(other).fingerprint()  # the one /metrics shows
+    assert f"the secret is probably wrong (fingerprint {configured})" in found.stdout
     assert "they look signed as standard-webhooks" in found.stdout
     assert other not in found.stdout and stack.secret not in found.stdout
 
