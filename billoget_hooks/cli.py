@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from billoget_hooks import commands as shell_commands
+from billoget_hooks import reconcile_cmd
 from billoget_hooks.console import err
 from core.errors import ConfigError
 from emulator import commands as emulator_commands
@@ -24,6 +25,7 @@ COMMAND_MODULES = (
     workers_commands,
     emulator_commands,
     shell_commands,
+    reconcile_cmd,
 )
 
 

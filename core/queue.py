@@ -40,7 +40,13 @@ Ours (prefix ``billoget-hooks:``):
   ``:blocked-until`` string, Redis time before which no call is made (a 429's
   ``Retry-After``, a spent budget), TTL the block + 1 s;
   ``:server`` hash of the latest ``X-RateLimit-Limit|Remaining|Reset|Window``, TTL until the
-  reset + 1 s.
+  reset + 1 s;
+  ``:background-calls`` sorted set call id → Redis time of reconciliation's calls (its
+  ``RECONCILE_BUDGET_SHARE``), TTL the window;
+  ``:live-starved`` string, set while live events wait for the budget (background work stands
+  aside), TTL that wait.
+- ``billoget-hooks:reconcile:lease``: string, the token of the one worker reconciling now
+  (``workers.reconcile.lease``); TTL 10 s, renewed while held, deleted by its holder.
 - :data:`FETCH_LOCK_PREFIX` ``billoget-hooks:fetch-lock:<family>:<id>``: string, the holder's
   token; one worker fetches an entity at a time (``workers.coalesce``); TTL
   ``WORKER_FETCH_LOCK_S``, deleted by its holder when done.

@@ -56,6 +56,9 @@ DEFAULT_ALERT_CHECK_INTERVAL_S = 5.0
 WORKER_METRICS_DIRNAME = "worker-metrics"
 DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600.0
 DEFAULT_REFUSED_KEEP = 20
+DEFAULT_MIRROR_FETCH_WINDOW_S = 1.5
+DEFAULT_RECONCILE_INTERVAL_S = 6 * 3600.0
+DEFAULT_RECONCILE_BUDGET_SHARE = 0.2
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -292,6 +295,32 @@ class Settings(BaseSettings):
         le=1000,
         description="Refused deliveries the receiver keeps in memory for `diagnose "
         "--signatures` (0: none).",
+    )
+
+    # -- API budget: payload-first mirror, fetch planning, reconciliation (issue 13) --
+    mirror_source: Literal["payload", "api"] = Field(
+        "payload",
+        description="`payload`: an event whose data is a complete resource is mirrored from it "
+        "(no API call); `api`: every event fetches the entity (the old behaviour).",
+    )
+    mirror_fetch_window_s: float = Field(
+        DEFAULT_MIRROR_FETCH_WINDOW_S,
+        ge=0,
+        le=10,
+        description="Fetches needed within this window are planned together, per family: one "
+        "GET per entity or a scan of the list, whichever costs fewer requests (0: fetch at once).",
+    )
+    reconcile_interval_s: float = Field(
+        DEFAULT_RECONCILE_INTERVAL_S,
+        ge=0,
+        description="How often the workers walk the API's lists to repair the mirror and replay "
+        "missed webhooks (0: never; `billoget-hooks reconcile` runs a pass by hand).",
+    )
+    reconcile_budget_share: float = Field(
+        DEFAULT_RECONCILE_BUDGET_SHARE,
+        gt=0,
+        le=1,
+        description="Share of the hourly API budget reconciliation may spend.",
     )
 
     @model_validator(mode="after")

@@ -19,7 +19,7 @@ from core.signing import DEFAULTS
 from emulator.clock import iso
 from emulator.config import EmulatorConfig
 from emulator.delivery import Attempt, Delivery, envelope, new_delivery_id, post_once, retry_delay_s
-from emulator.faults import FaultInjector
+from emulator.faults import FaultInjector, thin_payload
 from emulator.keys import ApiKey, KeyStore
 from emulator.source import current as current_source
 
@@ -92,6 +92,8 @@ class Dispatcher:
 
     def send(self, key: ApiKey, event: str, data: dict[str, Any], *, source: str) -> Delivery:
         delivery_id = new_delivery_id()
+        if self._faults.faults.delivery_thin_payload:
+            data = thin_payload(data)
         delivery = Delivery(
             id=delivery_id,
             key_id=key.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +23,7 @@ class Faults(BaseModel):
     out_of_order_batch: int = Field(default=3, ge=2)
     out_of_order_hold_ms: float = Field(default=200, ge=0)
     delivery_latency_ms: float = Field(default=0, ge=0)
+    delivery_thin_payload: bool = False  # data is only {id, updatedAt} (deletes: {id, deletedAt})
 
 
 class FaultInjector:
@@ -44,3 +46,12 @@ class FaultInjector:
             return False
         self.faults.api_429_burst -= 1
         return True
+
+
+THIN_FIELDS = ("id", "updatedAt", "deletedAt")
+
+
+def thin_payload(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``delivery_thin_payload`` fault: what a sender that does not embed the resource sends
+    (the receiver must fetch the entity)."""
+    return {name: data[name] for name in THIN_FIELDS if name in data}

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.coverage import reconcile_report
 from core.errors import StoreUnavailableError
 from receiver.broker import BrokerErrors, ping
 from receiver.keys import (
@@ -24,6 +25,7 @@ from receiver.keys import (
     READ_EXECUTOR_KEY,
     READINESS_CHECKS_KEY,
     READINESS_WARNINGS_KEY,
+    SETTINGS_KEY,
     STORE_KEY,
     WRITE_EXECUTOR_KEY,
 )
@@ -76,6 +78,22 @@ async def _counts(app: web.Application) -> dict[str, int] | None:
         return None
 
 
+async def _reconcile(app: web.Application) -> dict[str, Any] | None:
+    """The mirror's coverage (confirmed against the API within RECONCILE_INTERVAL_S) and the
+    repairs only reconciliation found; informative, never a reason to be unready."""
+    settings = app.get(SETTINGS_KEY)
+    within_s = settings.reconcile_interval_s if settings is not None else 0.0
+    try:
+        loop = asyncio.get_running_loop()
+        report = loop.run_in_executor(
+            app[READ_EXECUTOR_KEY],
+            lambda: reconcile_report(app[STORE_KEY], within_s=within_s),
+        )
+        return await asyncio.wait_for(report, DEFAULT_CHECK_TIMEOUT_S)
+    except (StoreUnavailableError, TimeoutError):
+        return None
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"alive": True})
 
@@ -94,5 +112,6 @@ async def readyz(request: web.Request) -> web.Response:
         # alerts that hold (receiver.observability.alerts): worth a look, not a reason to
         # take the process out of rotation
         "warnings": app[READINESS_WARNINGS_KEY]() if READINESS_WARNINGS_KEY in app else [],
+        "reconcile": await _reconcile(app),
     }
     return web.json_response(body, status=200 if ready else 503)

@@ -6,8 +6,14 @@ In one run, on one Redis database (emptied; default db 14 of the local Redis):
    thread count as ours; then at once
 2. end to end, no API: N signed POSTs to a receiver (``billoget-hooks serve``) for an event type
    no handler needs the API for, until N rows are ``processed`` (a ``billoget-hooks worker``);
-3. end to end, a burst that needs fetches: N ``customer.updated`` events over M entities of an
-   emulator (``billoget-hooks emulator``); API calls and 429s from the emulator's request log.
+3. end to end, a burst of N ``customer.updated`` events over M entities of an emulator
+   (``billoget-hooks emulator``) with the emulator's full payloads; API calls and 429s from the
+   emulator's request log;
+4. the API budget bursts (issue 13), over a catalogue of ``--catalogue`` customers and as many
+   products created in the emulator: ``customer.updated`` with full payloads, one per customer
+   (target: 0 API calls), then ``product.updated`` with thin payloads (``{id, updatedAt}``),
+   one per product, which the fetch planner must fetch (target: one list scan, at most 120
+   calls for 10,000, no 429).
 
 1 and 2 alternate for ``--rounds`` rounds (the machine is shared: each ratio compares
 neighbours in time) and the median is reported. Prints events/s, the ratio to the no-op drain,
@@ -18,7 +24,7 @@ Fair by construction: the no-op drain runs one worker process (this one) with th
 count, the same ``worker_timeout`` and prefetch as ``billoget-hooks worker``; every phase is
 warmed up first (``--warmup`` events through the same path, not timed); the end-to-end rates
 run from the first POST to the last ``processed`` row. Each phase is bounded by ``--timeout-s``
-and the whole run by ``--budget-s`` (3 minutes).
+and the whole run by ``--budget-s`` (10 minutes); the API budget bursts by what is left of it.
 """
 
 from __future__ import annotations
@@ -199,6 +205,75 @@ def prepare_emulator(base: str, entities: int) -> tuple[str, list[dict[str, Any]
     return asyncio.run(run())
 
 
+async def create_catalogue(base: str, count: int) -> dict[str, list[dict[str, Any]]]:
+    """``count`` customers and ``count`` products in the emulator (the bench key has no webhook
+    URL: nothing is delivered); every entity as the emulator holds it."""
+    events = ["customer.created", "product.created"]
+    todo: asyncio.Queue[str] = asyncio.Queue()
+    for event in events:
+        for _ in range(count):
+            todo.put_nowait(event)
+
+    async def creator(session: aiohttp.ClientSession) -> None:
+        while not todo.empty():
+            event = todo.get_nowait()
+            url = f"{base}/__emulator/trigger"
+            async with session.post(url, json={"event": event}) as response:
+                if response.status >= 300:
+                    raise SystemExit(f"emulator answered {response.status} to {event}")
+
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(creator(session) for _ in range(CONCURRENCY)))
+    async with aiohttp.ClientSession() as session:
+        state = await EmulatorAdmin(base, session).state("test")
+    return {
+        table: [e for e in rows if not e.pop("deleted")] for table, rows in state["data"].items()
+    }
+
+
+def api_calls(base: str) -> tuple[int, int]:
+    """(requests, 429s) in the emulator's request log since it was last cleared."""
+    calls = asyncio.run(admin(base, "GET", "/requests"))["data"]
+    return len(calls), sum(1 for c in calls if c["status"] == 429)
+
+
+def budget_bursts(
+    base: str,
+    receiver_url: str,
+    db: Path,
+    catalogue: dict[str, list[dict[str, Any]]],
+    *,
+    noop_rate: float,
+    timeout_s: float,
+) -> None:
+    """Issue 13's two bursts: full payloads cost no call, thin ones one list scan."""
+    customers = catalogue["customers"]
+    asyncio.run(admin(base, "DELETE", "/requests"))
+    bodies = [
+        (f"full_{c['id']}", envelope("customer.updated", c, f"full_{c['id']}")) for c in customers
+    ]
+    rate = run_phase(receiver_url, db, bodies, "full_", timeout_s=timeout_s)
+    calls, too_many = api_calls(base)
+    print(
+        f"burst, full payloads:        {rate:8.0f} events/s (ratio {rate / noop_rate:.2f} of "
+        f"the no-op drain); {len(bodies)} events over {len(customers)} entities -> "
+        f"{calls} API calls, {too_many} x 429"
+    )
+    products = catalogue["products"]
+    asyncio.run(admin(base, "DELETE", "/requests"))
+    bodies = []
+    for p in products:
+        thin = {"id": p["id"], "updatedAt": p["updatedAt"]}
+        bodies.append((f"thin_{p['id']}", envelope("product.updated", thin, f"thin_{p['id']}")))
+    rate = run_phase(receiver_url, db, bodies, "thin_", timeout_s=timeout_s)
+    calls, too_many = api_calls(base)
+    print(
+        f"burst, thin payloads:        {rate:8.0f} events/s (ratio {rate / noop_rate:.2f}); "
+        f"{len(bodies)} events over a catalogue of {len(products)} -> {calls} API calls, "
+        f"{too_many} x 429"
+    )
+
+
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -206,11 +281,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="events per phase")
     parser.add_argument("--entities", type=int, default=100, help="entities of the burst")
+    parser.add_argument(
+        "--catalogue",
+        type=int,
+        default=10_000,
+        help="customers and products of the API budget bursts, one event each (0: skip them)",
+    )
     parser.add_argument("--threads", type=int, default=8, help="worker threads")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--warmup", type=int, default=200, help="untimed events before each")
     parser.add_argument("--timeout-s", type=float, default=60.0, help="bound of each phase")
-    parser.add_argument("--budget-s", type=float, default=170.0, help="bound of the whole run")
+    parser.add_argument("--budget-s", type=float, default=600.0, help="bound of the whole run")
     parser.add_argument(
         "--rounds", type=int, default=3, help="no-op drain / end-to-end pairs (median ratio)"
     )
@@ -251,6 +332,11 @@ def main() -> int:
                 what="the emulator and the receiver",
             )
             api_key, customers = prepare_emulator(emulator_base, args.entities)
+            catalogue = (
+                asyncio.run(create_catalogue(emulator_base, args.catalogue))
+                if args.catalogue
+                else {}
+            )
             procs.start(
                 "worker",
                 "worker",
@@ -307,10 +393,19 @@ def main() -> int:
             calls = admin(emulator_base, lambda a: a.requests())
             too_many = sum(1 for c in calls if c["status"] == 429)
             print(
-                f"end to end, burst w/ fetch:  {burst_rate:8.0f} events/s "
+                f"end to end, burst:           {burst_rate:8.0f} events/s "
                 f"(ratio {burst_rate / noop_rate:.2f}); {args.events} events over "
                 f"{args.entities} entities -> {len(calls)} API calls, {too_many} x 429"
             )
+            if catalogue:
+                budget_bursts(
+                    emulator_base,
+                    receiver_url,
+                    db,
+                    catalogue,
+                    noop_rate=noop_rate,
+                    timeout_s=max(1.0, deadline - time.monotonic()),
+                )
         finally:
             procs.stop()
     return 0

@@ -17,11 +17,16 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from core.billoget import (
+    MAX_PAGE_SIZE,
     BillogetClient,
+    Budget,
+    Customer,
     Entity,
     Family,
     IpNotWhitelistedError,
     KeySuspendedError,
+    Page,
+    Product,
     RateLimitedError,
     RateLimitInfo,
     ScopeError,
@@ -36,6 +41,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_MAX_INLINE_WAIT_S = 2.0
+DEFAULT_BACKGROUND_SHARE = 0.2
 KEY_PROBLEM = "api_key_rejected"
 READ_SCOPES = {"budget": "READ_BUDGETS", "customer": "READ_CUSTOMERS", "product": "READ_PRODUCTS"}
 _FAMILY_OF_SCOPE = {scope: family for family, scope in READ_SCOPES.items()}
@@ -62,11 +68,14 @@ class BudgetedApi:
         problems: ProblemBoard,
         max_inline_wait_s: float = DEFAULT_MAX_INLINE_WAIT_S,
         metrics: WorkerMetrics | None = None,
+        background_share: float = DEFAULT_BACKGROUND_SHARE,
     ) -> None:
         self._client = client
         self._budget = budget
         self._problems = problems
         self._max_inline_wait_s = max_inline_wait_s
+        self._background_share = background_share
+        self.requests_made = 0
         self._latest: RateLimitInfo | None = None
         self._metrics = metrics
         if client is not None:
@@ -79,23 +88,55 @@ class BudgetedApi:
         if self._metrics is not None:
             self._metrics.budget_remaining(info.remaining)
 
-    async def get_entity(self, family: Family, entity_id: int | str) -> Entity:
+    async def get_entity(
+        self, family: Family, entity_id: int | str, *, background: bool = False
+    ) -> Entity:
         """``GET /api/public/{family}s/{id}``; :class:`ApiNotFoundError` if it is gone."""
-        scope = READ_SCOPES.get(family)
-        if scope is not None and await self._problems.active(scope_problem(scope)) is not None:
-            raise ScopeMissing(scope)
-        return await self.call(lambda client: client.get_entity(family, entity_id), scope=scope)
+        scope = await self.ensure_usable(family)
+        return await self.call(
+            lambda client: client.get_entity(family, entity_id), scope=scope, background=background
+        )
 
-    async def call(
-        self, request: Callable[[BillogetClient], Awaitable[T]], *, scope: str | None = None
-    ) -> T:
-        """Make one API call (``request(client)``) within the budget."""
+    async def list_page(
+        self, family: Family, *, page: int, limit: int = MAX_PAGE_SIZE, background: bool = False
+    ) -> Page[Budget] | Page[Customer] | Page[Product]:
+        """One page of ``GET /api/public/{family}s`` (ascending ids)."""
+        scope = await self.ensure_usable(family)
+        return await self.call(
+            lambda client: client.list_page(family, page=page, limit=limit),
+            scope=scope,
+            background=background,
+        )
+
+    async def ensure_usable(self, family: Family) -> str | None:
+        """Raise what a call for ``family`` would meet for sure (no key, a rejected key, a
+        missing scope) without spending the budget; the family's READ scope."""
         if self._client is None or self._budget is None:
             raise NoApiKey()
         rejected = await self._problems.active(KEY_PROBLEM)
         if rejected is not None:
             raise KeyRejected(rejected)
-        await self._take_budget()
+        scope = READ_SCOPES.get(family)
+        if scope is not None and await self._problems.active(scope_problem(scope)) is not None:
+            raise ScopeMissing(scope)
+        return scope
+
+    async def call(
+        self,
+        request: Callable[[BillogetClient], Awaitable[T]],
+        *,
+        scope: str | None = None,
+        background: bool = False,
+    ) -> T:
+        """Make one API call (``request(client)``) within the budget; ``background`` calls
+        (reconciliation) take their share only, after live events."""
+        if self._client is None or self._budget is None:
+            raise NoApiKey()
+        rejected = await self._problems.active(KEY_PROBLEM)
+        if rejected is not None:
+            raise KeyRejected(rejected)
+        await self._take_budget(background=background)
+        self.requests_made += 1
         try:
             result = await request(self._client)
         except RateLimitedError as exc:
@@ -120,10 +161,13 @@ class BudgetedApi:
         await self._problems.clear(KEY_PROBLEM, *([scope_problem(scope)] if scope else []))
         return result
 
-    async def _take_budget(self) -> None:
+    async def _take_budget(self, *, background: bool = False) -> None:
         assert self._budget is not None
         while True:
-            wait_s = await self._budget.acquire()
+            if background:
+                wait_s = await self._budget.acquire_background(share=self._background_share)
+            else:
+                wait_s = await self._budget.acquire()
             if wait_s <= 0:
                 return
             if wait_s > self._max_inline_wait_s:

@@ -46,7 +46,7 @@ class EntityLock:
     def __init__(self, client: aioredis.Redis, *, ttl_s: float) -> None:
         self._redis = client
         self._ttl_ms = max(1, int(ttl_s * 1000))
-        self._release = client.register_script(script("lock_release"))
+        self._release = client.register_script(script("token_release"))
 
     @asynccontextmanager
     async def hold(self, name: str, *, wait_s: float) -> AsyncIterator[bool]:

@@ -8,6 +8,12 @@ Three rules, checked atomically by one Lua script before each API call:
    has fallen to the reserve: until ``X-RateLimit-Reset``);
 3. *pacing* once ``Remaining`` is low: calls are spread evenly until the reset.
 
+Background work (reconciliation) asks with :meth:`RateBudget.acquire_background`: it also takes
+from the window above, but only while its own calls of the last window stay under its share of
+the limit, while live events are not waiting for the budget (a live refusal marks the budget
+*starved* for the wait it was told) and while ``Remaining`` is above the pacing threshold. So it
+spends at most its share, and never what live events need.
+
 The latest ``X-RateLimit-*`` values (from any worker) live in a Redis hash. ``acquire`` answers
 with the seconds to wait (0 = go); callers wait briefly or re-enqueue the event with a delay.
 
@@ -63,11 +69,14 @@ class RateBudget:
         self._pace_key = f"{base}:next"
         self._block_key = f"{base}:blocked-until"
         self._server_key = f"{base}:server"
+        self._background_key = f"{base}:background-calls"
+        self._starved_key = f"{base}:live-starved"
         self._budget_per_hour = budget_per_hour
         self._reserve = reserve
         self._pace_below = pace_below
         self._acquire = client.register_script(script("budget_acquire"))
         self._block = client.register_script(script("budget_block"))
+        self._acquire_background = client.register_script(script("budget_acquire_background"))
 
     async def acquire(self) -> float:
         """Take one call from the budget: 0.0 if granted, else the seconds to wait first."""
@@ -87,9 +96,39 @@ class RateBudget:
                 if server.remaining < self._pace_below:
                     gap = (server.reset_at - now) / usable
         limit = max(1, limit - self._reserve)
-        answer = await self._acquire(
-            keys=[self._calls_key, self._pace_key, self._block_key],
-            args=[window_s, limit, f"{gap:.6f}", uuid.uuid4().hex],
+        answer = float(
+            await self._acquire(
+                keys=[self._calls_key, self._pace_key, self._block_key],
+                args=[window_s, limit, f"{gap:.6f}", uuid.uuid4().hex],
+            )
+        )
+        if answer > 0:  # live events wait: background work stands aside until they do not
+            await self._redis.set(self._starved_key, "1", px=max(1, int(answer * 1000)))
+        return answer
+
+    async def acquire_background(self, *, share: float) -> float:
+        """Take one call for background work (at most ``share`` of the hourly limit, never
+        while live events wait): 0.0 if granted, else the seconds to wait first."""
+        server = await self.server_limits()
+        window_s = DEFAULT_WINDOW_S
+        limit = self._budget_per_hour
+        if server is not None:
+            window_s = max(1, server.window_s)
+            limit = min(limit, server.limit)
+            now = time.time()
+            if server.reset_at > now and server.remaining <= max(self._pace_below, self._reserve):
+                return server.reset_at - now  # what is left belongs to live events
+        own = max(1, int(limit * share))
+        usable = max(1, limit - self._reserve)
+        answer = await self._acquire_background(
+            keys=[
+                self._calls_key,
+                self._pace_key,  # not used by the script: it keeps the KEYS positions shared
+                self._block_key,
+                self._background_key,
+                self._starved_key,
+            ],
+            args=[window_s, usable, own, uuid.uuid4().hex],
         )
         return float(answer)
 

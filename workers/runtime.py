@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import dramatiq
+import redis
 import redis.asyncio as aioredis
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
@@ -21,12 +22,14 @@ from core.store import migrate_when_ready
 from core.store.sqlite.mirror import SQLiteMirrorStore
 from workers.api import BudgetedApi
 from workers.coalesce import EntityLock
+from workers.fetchplan import FetchPlanner
 from workers.handlers.mirror import MirrorHandlers
 from workers.handlers.registry import HandlerRegistry, handler_modules
 from workers.metrics import WorkerMetrics
 from workers.problems import ProblemBoard
 from workers.processing import Processor
 from workers.ratebudget import RateBudget
+from workers.reconcile import Lease, ReconcileSchedule
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
 
@@ -46,12 +49,48 @@ def api_key_of(settings: Settings) -> ApiKey | None:
     return key
 
 
-def build_registry(settings: Settings, *, lock: EntityLock) -> HandlerRegistry:
+def build_registry(
+    settings: Settings, *, lock: EntityLock, planner: FetchPlanner | None = None
+) -> HandlerRegistry:
     """Default mirror handlers first, then the ``BILLOGET_HANDLERS`` modules."""
     registry = HandlerRegistry()
-    MirrorHandlers(lock=lock).register(registry)
+    MirrorHandlers(
+        lock=lock, from_payload=settings.mirror_source == "payload", planner=planner
+    ).register(registry)
     registry.load_modules(handler_modules(settings.billoget_handlers))
     return registry
+
+
+def build_api(
+    settings: Settings,
+    client: aioredis.Redis,
+    api_key: ApiKey | None,
+    *,
+    problems: ProblemBoard,
+    metrics: WorkerMetrics | None = None,
+) -> tuple[BillogetClient | None, BudgetedApi]:
+    """The API client (None without a key) and its rate-budgeted wrapper on the shared budget."""
+    s = settings
+    if api_key is None:
+        return None, BudgetedApi(None, budget=None, problems=problems, metrics=metrics)
+    api_client = BillogetClient(
+        base_url=s.billoget_api_url, api_key=api_key, timeout_s=s.billoget_api_timeout_s
+    )
+    budget = RateBudget(
+        client,
+        scope=api_key.prefix,
+        budget_per_hour=s.billoget_api_budget_per_hour,
+        reserve=s.billoget_api_budget_reserve,
+        pace_below=s.billoget_api_pace_below,
+    )
+    api = BudgetedApi(
+        api_client,
+        budget=budget,
+        problems=problems,
+        metrics=metrics,
+        background_share=s.reconcile_budget_share,
+    )
+    return api_client, api
 
 
 class WorkerRuntime:
@@ -77,6 +116,9 @@ class WorkerRuntime:
         self._redis: aioredis.Redis | None = None
         self._client: BillogetClient | None = None
         self._lock: asyncio.Lock | None = None
+        self._planner: FetchPlanner | None = None
+        self._api: BudgetedApi | None = None
+        self._schedule: asyncio.Task[None] | None = None
         if self.api_key is None:
             log.warning("BILLOGET_API_KEY is not set: events are stored but not mirrored")
 
@@ -108,26 +150,19 @@ class WorkerRuntime:
         s = self.settings
         self._redis = aioredis.Redis.from_url(s.redis_url)
         problems = ProblemBoard(self._redis, ttl_s=s.worker_problem_ttl_s)
-        budget: RateBudget | None = None
-        if self.api_key is not None:
-            self._client = BillogetClient(
-                base_url=s.billoget_api_url,
-                api_key=self.api_key,
-                timeout_s=s.billoget_api_timeout_s,
-            )
-            budget = RateBudget(
-                self._redis,
-                scope=self.api_key.prefix,
-                budget_per_hour=s.billoget_api_budget_per_hour,
-                reserve=s.billoget_api_budget_reserve,
-                pace_below=s.billoget_api_pace_below,
-            )
-        api = BudgetedApi(self._client, budget=budget, problems=problems, metrics=self.metrics)
+        self._client, api = build_api(
+            s, self._redis, self.api_key, problems=problems, metrics=self.metrics
+        )
+        self._api = api
         lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
+        if s.mirror_fetch_window_s > 0:
+            self._planner = FetchPlanner(
+                self._redis, api=api, mirror=self.store, window_s=s.mirror_fetch_window_s
+            )
         return Processor(
             writer=self.writer,
             mirror=self.store,
-            registry=build_registry(s, lock=lock),
+            registry=build_registry(s, lock=lock, planner=self._planner),
             api=api,
             policy=RetryPolicy(
                 base_s=s.worker_retry_base_s,
@@ -140,12 +175,49 @@ class WorkerRuntime:
             metrics=self.metrics,
         )
 
+    def start_background(self) -> None:
+        """Start scheduled reconciliation on the worker's event loop (RECONCILE_INTERVAL_S)."""
+        thread = get_event_loop_thread()
+        if self.settings.reconcile_interval_s <= 0 or self.api_key is None or thread is None:
+            return
+        thread.loop.call_soon_threadsafe(self._start_schedule)
+
+    def _start_schedule(self) -> None:
+        self._schedule = asyncio.get_running_loop().create_task(self._reconcile_forever())
+
+    async def _reconcile_forever(self) -> None:
+        await self.processor()
+        assert self._redis is not None and self._api is not None
+        schedule = ReconcileSchedule(
+            interval_s=self.settings.reconcile_interval_s,
+            api=self._api,
+            store=self.store,
+            enqueue=self._enqueue_now,
+            lease=Lease(self._redis),
+        )
+        await schedule.run_forever()
+
+    def _enqueue_now(self, delivery_id: str, event_type: str) -> bool:
+        try:
+            self.enqueue(delivery_id, event_type, 0)
+        except (redis.RedisError, OSError) as exc:
+            log.info("[%s] not enqueued (%s): the sweeper relays it", delivery_id, exc)
+            return False
+        return True
+
     def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:
         message = build_message(delivery_id, event_type)
         delay_ms = max(0, int(delay_s * 1000))
         self.broker.enqueue(message, delay=delay_ms or None)
 
     async def aclose(self) -> None:
+        if self._schedule is not None:
+            self._schedule.cancel()
+            await asyncio.gather(self._schedule, return_exceptions=True)
+            self._schedule = None
+        if self._planner is not None:
+            await self._planner.aclose()
+            self._planner = None
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -173,6 +245,9 @@ class RuntimeCloser(Middleware):
 
     def __init__(self, runtime: WorkerRuntime) -> None:
         self.runtime = runtime
+
+    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+        self.runtime.start_background()
 
     def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
         self.runtime.close()

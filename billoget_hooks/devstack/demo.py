@@ -69,6 +69,9 @@ def _entity(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "deleted"}
 
 
+DEMO_DELIVERY_TIMEOUT_S = 10.0
+
+
 async def send_demo(
     admin: EmulatorAdmin,
     session: aiohttp.ClientSession,
@@ -85,7 +88,8 @@ async def send_demo(
         "customer.updated", customers[0], changes={"phoneNumber": "+54 11 5555-0100"}
     )
     expired = await admin.trigger("budget.expired", budgets[0])
-    ids += [*changed["deliveries"], *expired["deliveries"]]
+    thin = await _thin_change(admin, seeded["data"]["products"][-1])
+    ids += [*changed["deliveries"], *expired["deliveries"], *thin]
     state = await admin.state()
     for event, row in (
         ("customer.updated", state["customers"][1]),
@@ -103,6 +107,26 @@ async def send_demo(
         if bad:
             raise DemoError(f"the receiver refused a demo webhook: {bad[0].status} {bad[0].text}")
         ids += [p.delivery_id for p in prepared]
+    return ids
+
+
+async def _thin_change(
+    admin: EmulatorAdmin, product_id: int, *, timeout_s: float = DEMO_DELIVERY_TIMEOUT_S
+) -> list[str]:
+    """One product change delivered as a sender that does not embed the resource would send
+    it (``data`` is ``{id, updatedAt}``): the worker fetches the product, so the demo shows the
+    API path (and its metrics) beside the payload-first one. Its delivery ids."""
+    await admin.set_faults(delivery_thin_payload=True)
+    try:
+        changed = await admin.trigger("product.updated", product_id, changes={"stock": 7})
+        ids: list[str] = list(changed["deliveries"])
+        deadline = time.monotonic() + timeout_s
+        while not all([(await admin.delivery(i))["state"] == "delivered" for i in ids]):
+            if time.monotonic() > deadline:
+                raise DemoError("the emulator did not deliver the demo's thin product change")
+            await asyncio.sleep(0.05)
+    finally:
+        await admin.clear_faults()
     return ids
 
 

@@ -306,3 +306,21 @@ def test_events_replay_skips_selfcheck_deliveries(
     event = store.get("dlv_0009")
     assert event is not None and event.status is Status.PROCESSED
     assert queue_redis.hlen(MESSAGES_KEY) == 0
+
+
+# -- reconcile (its passes against a real emulator: tests/faults/test_reconcile.py) -------------
+
+
+def test_reconcile_without_an_api_key_is_a_configuration_error(cli: Cli) -> None:
+    code, out, err = cli("reconcile")
+
+    assert code == 2
+    assert out == ""
+    assert "BILLOGET_API_KEY is not set" in err
+
+
+def test_reconcile_refuses_a_max_requests_below_one(cli: Cli) -> None:
+    code, _, err = cli("reconcile", "--max-requests", "0")
+
+    assert code == 2
+    assert "--max-requests must be at least 1" in err

@@ -16,6 +16,8 @@ from tests.fixtures.workers import RunningWorker, StartWorker, start_worker
 
 __all__ = ["start_worker"]
 
+# the API-fetch path of the mirror handler, one GET per entity (no payload, no fetch plan)
+FETCH_EACH: dict[str, Any] = {"mirror_source": "api", "mirror_fetch_window_s": 0}
 ALL_READ_SCOPES = ["READ_BUDGETS", "READ_CUSTOMERS", "READ_PRODUCTS", "WEBHOOKS"]
 
 

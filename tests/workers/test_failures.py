@@ -10,7 +10,7 @@ import redis
 from core.queue import WORKER_PROBLEMS_KEY
 from core.store import StoredEvent
 from tests.fixtures.emulator import Received
-from tests.workers.conftest import Billoget, MakeBilloget
+from tests.workers.conftest import FETCH_EACH, Billoget, MakeBilloget
 
 UNKNOWN_KEY = "bk_test_" + "x" * 32
 
@@ -25,7 +25,7 @@ async def test_a_rejected_key_is_reported_once_and_its_events_die_with_the_reaso
     billoget: Billoget, caplog: pytest.LogCaptureFixture, redis_client: redis.Redis
 ) -> None:
     received = await _customers_sent(billoget, 6)
-    worker = await billoget.worker(billoget_api_key=UNKNOWN_KEY)
+    worker = await billoget.worker(**FETCH_EACH, billoget_api_key=UNKNOWN_KEY)
 
     events = await worker.wait_done(worker.feed(received))
 
@@ -47,7 +47,7 @@ async def test_a_missing_read_scope_is_reported_once_and_not_retried(
     for _ in range(4):
         await admin.trigger("budget.updated", budget["id"])
     received = await billoget.sink.wait_for(6)  # the budget's new customer, 5 budget events
-    worker = await billoget.worker()
+    worker = await billoget.worker(**FETCH_EACH)
 
     events = await worker.wait_done(worker.feed(received))
 
@@ -69,7 +69,7 @@ async def test_a_missing_read_scope_is_reported_once_and_not_retried(
 async def test_a_429_burst_is_waited_out_and_every_event_is_mirrored(billoget: Billoget) -> None:
     received = await _customers_sent(billoget, 4)
     await billoget.emulator.admin.set_faults(api_429_burst=3, retry_after_s=1)
-    worker = await billoget.worker()
+    worker = await billoget.worker(**FETCH_EACH)
 
     events = await worker.wait_done(worker.feed(received))
 
@@ -83,7 +83,7 @@ async def test_a_429_burst_is_waited_out_and_every_event_is_mirrored(billoget: B
 async def test_server_errors_are_retried_with_backoff_then_succeed(billoget: Billoget) -> None:
     received = await _customers_sent(billoget, 3)
     await billoget.emulator.admin.set_faults(api_error_rate=0.5)
-    worker = await billoget.worker(worker_max_attempts=20)
+    worker = await billoget.worker(**FETCH_EACH, worker_max_attempts=20)
 
     events = await worker.wait_done(worker.feed(received))
 
@@ -96,7 +96,7 @@ async def test_server_errors_are_retried_with_backoff_then_succeed(billoget: Bil
 async def test_an_event_dies_with_its_reason_when_retries_are_exhausted(billoget: Billoget) -> None:
     received = await _customers_sent(billoget, 1)
     await billoget.emulator.admin.set_faults(api_error_rate=1.0)
-    worker = await billoget.worker(worker_max_attempts=3)
+    worker = await billoget.worker(**FETCH_EACH, worker_max_attempts=3)
 
     [event] = await worker.wait_done(worker.feed(received))
 
@@ -112,7 +112,7 @@ async def test_user_handlers_run_after_the_mirror(billoget: Billoget) -> None:
     budget = (await admin.trigger("budget.created"))["data"]
     await admin.trigger("budget.approved", budget["id"])
     received = await billoget.sink.wait_for(3)  # the budget's new customer, 2 budget events
-    worker = await billoget.worker(billoget_handlers="tests.workers.sample_handlers")
+    worker = await billoget.worker(**FETCH_EACH, billoget_handlers="tests.workers.sample_handlers")
 
     events = {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
 
@@ -160,7 +160,9 @@ async def test_a_handlers_permanent_error_is_dead_at_once_with_its_reason(
 
 async def test_events_wait_for_a_spent_rate_budget_instead_of_failing(billoget: Billoget) -> None:
     received = await _customers_sent(billoget, 5)
-    worker = await billoget.worker(billoget_api_budget_per_hour=3, billoget_api_budget_reserve=0)
+    worker = await billoget.worker(
+        **FETCH_EACH, billoget_api_budget_per_hour=3, billoget_api_budget_reserve=0
+    )
 
     ids = worker.feed(received)
     events = await worker.wait_for(
@@ -182,7 +184,7 @@ async def test_unknown_event_types_are_processed_without_a_handler(billoget: Bil
     [only] = received
     body = only.body.replace(b'"customer.created"', b'"invoice.paid"')
     only.body = body
-    worker = await billoget.worker()
+    worker = await billoget.worker(**FETCH_EACH)
 
     [event] = await worker.wait_done(worker.feed(received))
 

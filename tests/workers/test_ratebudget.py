@@ -37,3 +37,22 @@ async def test_a_429_blocks_every_worker_for_its_retry_after(async_redis: aiored
     budget = RateBudget(async_redis, scope="k", budget_per_hour=1000, reserve=0, pace_below=0)
     await budget.block_for(2.0)
     assert 1.5 < await budget.acquire() <= 2.0
+
+
+async def test_background_calls_take_at_most_their_share_and_stand_aside_for_live_events(
+    redis_url: str,
+) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        budget = RateBudget(client, scope="k", budget_per_hour=20, reserve=0, pace_below=0)
+        grants = [await budget.acquire_background(share=0.2) for _ in range(5)]
+        assert grants[:4] == [0.0] * 4  # 0.2 of 20
+        assert 3590 < grants[4] <= 3600
+        assert [await budget.acquire() for _ in range(16)] == [0.0] * 16  # live: the rest
+        assert await budget.acquire() > 0  # live events now wait...
+
+        await client.zpopmin("billoget-hooks:api-budget:k:calls")  # a slot frees up:
+        assert await budget.acquire_background(share=1.0) > 3000  # it is the live events'
+        assert await budget.acquire() == 0.0
+    finally:
+        await client.aclose()

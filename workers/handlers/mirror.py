@@ -2,10 +2,14 @@
 
 On ``{family}.deleted`` the entity is tombstoned from the event alone (no API call). On any other
 event of a family the mirror is compared with the event first (:func:`mirror_covers`): if it is
-already at least as new, nothing is fetched (outcome ``coalesced``). Otherwise one worker takes
-the entity's fetch lock, fetches ``GET /api/public/{family}s/{id}`` within the rate budget and
-stores it conditionally; a 404 tombstones the entity. Others waiting for the lock then find the
-mirror fresh. Order of arrival does not matter: the mirror's writes only move forward.
+already at least as new, nothing is fetched (outcome ``coalesced``). With ``MIRROR_SOURCE=payload``
+(the default) an event whose ``data`` is a complete resource (:mod:`workers.handlers.payload`) is
+stored from the event itself (outcome ``mirrored from payload``, no API call). Otherwise the
+entity is fetched: with a fetch planner (``MIRROR_FETCH_WINDOW_S`` > 0) the event joins its
+family's plan and comes back once the plan ran (:mod:`workers.fetchplan`); without one, one
+worker takes the entity's fetch lock, fetches ``GET /api/public/{family}s/{id}`` within the rate
+budget and stores it conditionally; a 404 tombstones the entity. Order of arrival does not
+matter: the mirror's writes only move forward.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from core.store.sqlite.mirror import FAMILIES, MirrorRow, normalize_id
 from core.times import format_time, normalize_time, utcnow
 from workers.coalesce import EntityLock, mirror_covers
 from workers.errors import EntityBusy, NoApiKey, ScopeMissing
+from workers.fetchplan import FetchPlanner
 from workers.handlers.context import HandlerContext
+from workers.handlers.payload import resource_from_payload, wire_data
 from workers.handlers.registry import HandlerRegistry
 
 DEFAULT_LOCK_WAIT_S = 5.0
+RECONCILE_SOURCE = "reconcile"  # metadata.source of reconciliation's synthetic events
 DEFAULT_BUSY_DELAY_S = 0.5
 
 
@@ -31,10 +38,14 @@ class MirrorHandlers:
         self,
         *,
         lock: EntityLock,
+        from_payload: bool = True,
+        planner: FetchPlanner | None = None,
         lock_wait_s: float = DEFAULT_LOCK_WAIT_S,
         busy_delay_s: float = DEFAULT_BUSY_DELAY_S,
     ) -> None:
         self._lock = lock
+        self._from_payload = from_payload
+        self._planner = planner
         self._lock_wait_s = lock_wait_s
         self._busy_delay_s = busy_delay_s
 
@@ -51,6 +62,12 @@ class MirrorHandlers:
             return await self._tombstone(ctx, family, entity_id, ctx.envelope.data.get("deletedAt"))
         if await self._covered(ctx, family, entity_id):
             return "coalesced"
+        if self._from_payload:
+            resource = resource_from_payload(family, ctx.envelope.data)
+            if resource is not None:
+                return await self._from_event(ctx, family, entity_id, wire_data(resource))
+        if self._planner is not None:
+            return await self._plan(ctx, family, entity_id)
         async with self._lock.hold(f"{family}:{entity_id}", wait_s=self._lock_wait_s) as held:
             if await self._covered(ctx, family, entity_id):
                 return "coalesced"
@@ -68,6 +85,45 @@ class MirrorHandlers:
             event_time=format_time(ctx.envelope.timestamp),
         )
 
+    async def _from_event(
+        self, ctx: HandlerContext, family: str, entity_id: str, data: dict[str, object]
+    ) -> str:
+        updated_at, now = normalize_time(data.get("updatedAt")), utcnow()
+        applied = await asyncio.to_thread(
+            ctx.mirror.upsert_entity,
+            family,
+            entity_id,
+            data=data,
+            updated_at=updated_at,
+            fetched_at=now,
+            delivery_id=ctx.delivery_id,
+        )
+        if not applied:
+            await self._remember_row(ctx, family, entity_id)
+            return "coalesced"
+        if ctx.envelope.metadata.source == RECONCILE_SOURCE:  # the API's own state
+            await asyncio.to_thread(ctx.mirror.confirm_entities, family, [entity_id], at=now)
+        # what was just written (the read it saves is a third of this path's store work)
+        ctx.state["row"] = MirrorRow(
+            family, entity_id, dict(data), updated_at, False, None, now, ctx.delivery_id
+        )
+        return "mirrored from payload"
+
+    async def _plan(self, ctx: HandlerContext, family: Family, entity_id: str) -> str:
+        assert self._planner is not None
+        try:
+            await self._planner.request(
+                family,
+                entity_id,
+                event_updated_at=ctx.envelope.data.get("updatedAt"),
+                event_time=format_time(ctx.envelope.timestamp),
+            )  # raises FetchPlanned: the event comes back once the plan ran
+        except ScopeMissing as exc:
+            return f"not mirrored: {exc.message}"
+        except NoApiKey:
+            return "not mirrored: BILLOGET_API_KEY is not set"
+        raise AssertionError("FetchPlanner.request returned")  # pragma: no cover
+
     async def _fetch(self, ctx: HandlerContext, family: Family, entity_id: str) -> str:
         try:
             entity = await ctx.api.get_entity(family, entity_id)
@@ -78,15 +134,18 @@ class MirrorHandlers:
         except NoApiKey:
             return "not mirrored: BILLOGET_API_KEY is not set"
         updated_at = normalize_time(entity.updated_at)
+        now = utcnow()
         applied = await asyncio.to_thread(
             ctx.mirror.upsert_entity,
             family,
             entity_id,
-            data=entity.wire(),
+            data=wire_data(entity),
             updated_at=updated_at,
-            fetched_at=utcnow(),
+            fetched_at=now,
             delivery_id=ctx.delivery_id,
         )
+        if applied:
+            await asyncio.to_thread(ctx.mirror.confirm_entities, family, [entity_id], at=now)
         await self._remember_row(ctx, family, entity_id)
         return "mirrored" if applied else "fetched: the mirror already had a newer state"
 

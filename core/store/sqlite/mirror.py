@@ -21,13 +21,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.events import Family
+from core.store.sqlite import reconcile
+from core.store.sqlite.reconcile import ReconcileCursor, Repair
 from core.store.sqlite.store import SQLiteEventStore
+from core.times import utcnow
 
 FAMILIES: tuple[Family, ...] = ("budget", "customer", "product")
 TABLES: dict[str, str] = {"budget": "budgets", "customer": "customers", "product": "products"}
@@ -82,6 +85,10 @@ class MirrorStore(Protocol):
         ...
 
     def list_entities(self, family: str, *, include_deleted: bool = True) -> list[MirrorRow]: ...
+
+    def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
+        """Record that the API was seen holding the mirror's state of these entities."""
+        ...
 
 
 def _table(family: str) -> str:
@@ -201,3 +208,31 @@ class SQLiteMirrorStore(SQLiteEventStore):
         sql = f"SELECT {_COLUMNS} FROM {_table(family)}{where} ORDER BY id"
         rows = self._read(sql)
         return [_row(family, r) for r in rows]
+
+    # -- reconciliation (core.store.sqlite.reconcile) --------------------------------------------
+
+    def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
+        """Record that the API was seen to hold the mirror's state of these entities at ``at``."""
+        if not entity_ids:
+            return
+        with self._write() as conn:
+            reconcile.confirm(conn, family, [normalize_id(i) for i in entity_ids], at)
+
+    def reconcile_cursor(self, family: str) -> ReconcileCursor | None:
+        with self._reading() as conn:
+            return reconcile.get_cursor(conn, family)
+
+    def save_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        with self._write() as conn:
+            reconcile.save_cursor(conn, cursor, utcnow())
+
+    def record_repairs(self, repairs: Sequence[Repair]) -> None:
+        if not repairs:
+            return
+        with self._write() as conn:
+            reconcile.record_repairs(conn, repairs, utcnow())
+
+    def unconfirmed_live_ids(self, family: str, *, before: str) -> list[str]:
+        """Live mirrored entities neither confirmed nor written since ``before``."""
+        with self._reading() as conn:
+            return reconcile.unconfirmed_live_ids(conn, family, before)

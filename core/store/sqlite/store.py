@@ -29,6 +29,7 @@ from core.store.models import (
 from core.store.sqlite import batch as batch
 from core.store.sqlite import observe as observe
 from core.store.sqlite import reads as reads
+from core.store.sqlite import reconcile as reconcile
 from core.store.sqlite import selfcheck as selfcheck
 from core.store.sqlite import worker_writes as worker
 from core.store.sqlite.batch import SQLiteStagedBatch
@@ -241,3 +242,16 @@ class SQLiteEventStore(SQLiteConnections):
     def prune_delivery_stats(self, before: str) -> int:
         with self._write() as conn:
             return observe.prune_delivery_stats(conn, before)
+
+    # -- reconciliation's coverage (core.store.sqlite.reconcile; /readyz and the metrics) -------
+
+    def mirror_coverage(self, *, confirmed_since: str) -> dict[str, reconcile.Coverage]:
+        """Per family: live mirrored entities, and those confirmed against the API since
+        ``confirmed_since``."""
+        with self._reading() as conn:
+            return reconcile.coverage(conn, confirmed_since)
+
+    def reconcile_repair_counts(self) -> dict[str, int]:
+        """Repairs only reconciliation found, by kind (``missing``, ``stale``, ``gone``)."""
+        with self._reading() as conn:
+            return reconcile.repair_counts(conn)

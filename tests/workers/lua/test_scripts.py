@@ -20,7 +20,13 @@ SCRIPTS = sorted(p.stem for p in Path(str(files("workers.lua"))).glob("*.lua"))
 
 
 def test_there_are_scripts_to_check() -> None:
-    assert SCRIPTS == ["budget_acquire", "budget_block", "lock_release"]
+    assert SCRIPTS == [
+        "budget_acquire",
+        "budget_acquire_background",
+        "budget_block",
+        "lease_renew",
+        "token_release",
+    ]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

@@ -1,0 +1,12 @@
+-- Release a key held with a token only if this holder still holds it: a per-entity fetch lock
+-- (workers.coalesce.EntityLock.hold) or the reconciliation lease
+-- (workers.reconcile.lease.Lease). One that expired and was taken by another worker is left
+-- alone.
+--
+-- KEYS[1]  billoget-hooks:fetch-lock:<family>:<entity id>, or billoget-hooks:reconcile:lease
+--          string: the holder's token
+-- ARGV[1]  this holder's token
+--
+-- Returns 1 when released, 0 when it was not ours (or had expired).
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
