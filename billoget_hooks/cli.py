@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except ConfigError as exc:
-        err(f"billoget-hooks: configuration error: {exc.message}")
+        for line in exc.message.splitlines():  # one line per mistake
+            err(f"billoget-hooks: configuration error: {line}")
         return 2
     except KeyboardInterrupt:
         return 130

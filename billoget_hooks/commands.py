@@ -1,5 +1,6 @@
 """Sub-commands of ``core``: ``selfcheck``, ``events list|show|replay``, ``diagnose`` (in
-:mod:`billoget_hooks.diagnose`) and ``dev``."""
+:mod:`billoget_hooks.diagnose`, ``--signatures`` in :mod:`billoget_hooks.diagnose_signatures`)
+and ``dev``."""
 
 from __future__ import annotations
 
@@ -382,6 +383,9 @@ def _replay(store: EventStore, events: list[StoredEvent], *, settings: Settings)
             "and the receiver's sweeper relays them once Redis answers"
         )
     return EXIT_OK
+
+
+# -- diagnose ----------------------------------------------------------------------------------
 
 
 # -- dev ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import argparse
 import json
 from typing import Any
 
+from billoget_hooks import diagnose_signatures
 from billoget_hooks.console import out
 from core.errors import ConfigError
 from core.settings import load_settings
@@ -22,12 +23,14 @@ EXIT_OK = 0
 def register(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "diagnose",
-        help="Say in words what verification saw: secrets, refusals, clock skew.",
+        help="Say in words what verification saw: secrets, refusals, clock skew "
+        "(--signatures: which scheme and secret fit the refused deliveries).",
         description="From the event store (the receiver's per-minute counters): deliveries "
         "per secret fingerprint over the last day, refusals by reason, the clock skew seen "
         "(p50/p99), what is waiting, and one sentence for the commonest failure.",
     )
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    diagnose_signatures.add_arguments(p)
     p.set_defaults(func=diagnose_command)
     return p
 
@@ -35,6 +38,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def diagnose_command(args: argparse.Namespace) -> int:
     from billoget_hooks.commands import _open_store
 
+    if args.signatures:  # the running receiver's refused deliveries, every scheme tried
+        return diagnose_signatures.run(args)
     settings = load_settings()
     try:
         secrets: list[WebhookSecret] = settings.webhook_secrets()

@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
-from core.signing import DEFAULT_TOLERANCE_S, WebhookSecret, parse_secrets
+from core.signing import (
+    DEFAULT_SCHEME,
+    DEFAULT_TOLERANCE_S,
+    SchemeConfig,
+    SchemeName,
+    SecretEncoding,
+    SignatureEncoding,
+    WebhookSecret,
+    parse_secrets,
+    resolve,
+)
 
 DEFAULT_PORT = 8080
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -53,6 +63,7 @@ DEFAULT_SIGNATURE_ALERT_WINDOW_S = 300.0
 DEFAULT_ALERT_CHECK_INTERVAL_S = 5.0
 WORKER_METRICS_DIRNAME = "worker-metrics"
 DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600.0
+DEFAULT_REFUSED_KEEP = 20
 DEFAULT_MIRROR_FETCH_WINDOW_S = 1.5
 DEFAULT_RECONCILE_INTERVAL_S = 6 * 3600.0
 DEFAULT_RECONCILE_BUDGET_SHARE = 0.2
@@ -91,10 +102,13 @@ class Settings(BaseSettings):
     )
     billoget_webhook_secret: SecretStr | None = Field(
         None,
-        description="One or more `whsec_...` secrets, space or comma separated (rotation).",
+        description="One or more secrets, space or comma separated (rotation): `whsec_...` "
+        "for Standard Webhooks (see `BILLOGET_SECRET_ENCODING`).",
     )
     billoget_tolerance_s: int = Field(
-        DEFAULT_TOLERANCE_S, ge=1, description="Accepted clock skew of `webhook-timestamp`."
+        DEFAULT_TOLERANCE_S,
+        ge=1,
+        description="Accepted clock skew of the signed timestamp (`webhook-timestamp`).",
     )
     billoget_max_body_bytes: int = Field(
         DEFAULT_MAX_BODY_BYTES, ge=1024, description="Largest webhook body accepted (413 above)."
@@ -300,6 +314,50 @@ class Settings(BaseSettings):
         description="How long an inspector login (the `/admin/` session cookie) lasts.",
     )
 
+    # -- signature schemes (issue 16) --
+    billoget_signature_scheme: SchemeName = Field(
+        DEFAULT_SCHEME,
+        description="How Billoget signs its deliveries (see README, Signature schemes).",
+    )
+    billoget_signature_header: str | None = Field(
+        None,
+        description="Signature header (scheme default: `webhook-signature`, else "
+        "`X-Billoget-Signature`).",
+    )
+    billoget_timestamp_header: str | None = Field(
+        None,
+        description="Timestamp header (standard-webhooks `webhook-timestamp`; hmac-sha256 "
+        "`X-Billoget-Timestamp`, read when the signed content has `{timestamp}`).",
+    )
+    billoget_id_header: str | None = Field(
+        None,
+        description="Delivery id header (standard-webhooks `webhook-id`; others: none, the "
+        "envelope's `metadata.delivery_id`).",
+    )
+    billoget_signature_encoding: SignatureEncoding | None = Field(
+        None, description="`hex` or `base64` digests (stripe-style, hmac-sha256; default `hex`)."
+    )
+    billoget_signature_prefix: str | None = Field(
+        None, description="Text before each digest, e.g. `sha256=` or `v1,` (hmac-sha256)."
+    )
+    billoget_signed_content: str | None = Field(
+        None,
+        description="What hmac-sha256 signs: `{body}` (default), `{timestamp}.{body}`, "
+        "`{id}.{timestamp}.{body}`.",
+    )
+    billoget_secret_encoding: SecretEncoding | None = Field(
+        None,
+        description="How a secret becomes the key: `base64` (`whsec_` + base64, the "
+        "standard-webhooks default) or `text` (its bytes as written, the others' default).",
+    )
+    billoget_refused_keep: int = Field(
+        DEFAULT_REFUSED_KEEP,
+        ge=0,
+        le=1000,
+        description="Refused deliveries the receiver keeps in memory for `diagnose "
+        "--signatures` (0: none).",
+    )
+
     # -- API budget: payload-first mirror, fetch planning, reconciliation (issue 13) --
     mirror_source: Literal["payload", "api"] = Field(
         "payload",
@@ -326,15 +384,20 @@ class Settings(BaseSettings):
         description="Share of the hourly API budget reconciliation may spend.",
     )
 
-    @field_validator("billoget_webhook_secret")
-    @classmethod
-    def _secrets_decode(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and value.get_secret_value().strip():
+    @model_validator(mode="after")
+    def _signature_settings_fit(self) -> Settings:
+        """The scheme's settings, then the secrets as that scheme reads them."""
+        try:
+            config = self.signature_config()
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        raw = self._secret_text()
+        if raw.strip():
             try:
-                parse_secrets(value.get_secret_value())
+                self._parse_secrets(raw, config)
             except ConfigError as exc:
                 raise ValueError(f"BILLOGET_WEBHOOK_SECRET: {exc.message}") from None
-        return value
+        return self
 
     @field_validator("allowed_sender_ips", "trusted_proxies")
     @classmethod
@@ -348,12 +411,35 @@ class Settings(BaseSettings):
     def proxy_networks(self) -> list[IPNetwork]:
         return parse_networks(self.trusted_proxies)
 
-    def webhook_secrets(self) -> list[WebhookSecret]:
-        """The decoded secrets; :class:`ConfigError` when none is configured."""
-        raw = (
-            self.billoget_webhook_secret.get_secret_value() if self.billoget_webhook_secret else ""
+    def signature_config(self) -> SchemeConfig:
+        """The signature scheme and its choices; :class:`ConfigError` names every mistake."""
+        return resolve(
+            self.billoget_signature_scheme,
+            signature_header=self.billoget_signature_header,
+            timestamp_header=self.billoget_timestamp_header,
+            id_header=self.billoget_id_header,
+            encoding=self.billoget_signature_encoding,
+            prefix=self.billoget_signature_prefix,
+            signed_content=self.billoget_signed_content,
+            key_encoding=self.billoget_secret_encoding,
         )
-        secrets = parse_secrets(raw)
+
+    def _secret_text(self) -> str:
+        secret = self.billoget_webhook_secret
+        return secret.get_secret_value() if secret else ""
+
+    @staticmethod
+    def _parse_secrets(raw: str, config: SchemeConfig) -> list[WebhookSecret]:
+        # ``whsec_`` is required only where the scheme's spec has it (Standard Webhooks)
+        return parse_secrets(
+            raw,
+            encoding=config.key_encoding,
+            require_prefix=config.scheme == "standard-webhooks",
+        )
+
+    def webhook_secrets(self) -> list[WebhookSecret]:
+        """The secrets as the scheme reads them; :class:`ConfigError` when none is configured."""
+        secrets = self._parse_secrets(self._secret_text(), self.signature_config())
         if not secrets:
             raise ConfigError(
                 "BILLOGET_WEBHOOK_SECRET is not set: copy the endpoint's whsec_... secret from "
@@ -396,7 +482,14 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]).upper() or "settings"
-        msg = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{where}: {msg}" if not msg.startswith(where) else msg) from None
+        raise ConfigError("\n".join(_error_lines(exc))) from None
+
+
+def _error_lines(exc: Any) -> list[str]:
+    """One line per mistake, each naming its setting."""
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]).upper()
+        for msg in error["msg"].removeprefix("Value error, ").splitlines():
+            lines.append(f"{where}: {msg}" if where and not msg.startswith(where) else msg)
+    return lines

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from core.signing import DEFAULT_SCHEME, SCHEME_NAMES
 from emulator.app import create_app
 from emulator.config import DEFAULT_PORT, EmulatorConfig
 from emulator.keys import ApiKey
@@ -34,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("docs", "sdk"),
         default="docs",
         help="list answer shape: docs {data, pagination} (default) or sdk {data: {data, meta}}",
+    )
+    parser.add_argument(
+        "--signature-scheme",
+        choices=SCHEME_NAMES,
+        default=DEFAULT_SCHEME,
+        help=f"how webhooks are signed (default {DEFAULT_SCHEME}; each with its default headers)",
     )
     parser.set_defaults(func=run)
 
@@ -82,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         seed_environment=args.environment,
         random_seed=args.random_seed,
         pagination=args.pagination,
+        signature_scheme=args.signature_scheme,
     )
     app = create_app(config)
     base_url = f"http://{config.host}:{config.port}"

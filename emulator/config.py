@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from core.signing import DEFAULT_SCHEME, SchemeName
+
 DEFAULT_PORT = 8090
 DEFAULT_HOUR_WINDOW_S = 3600.0
 DEFAULT_RATE_LIMIT_PER_HOUR = 1000
@@ -37,3 +39,5 @@ class EmulatorConfig(BaseModel):
     random_seed: int | None = None
     # list answers: the docs' {data, pagination} or the SDK's {data: {data, meta}}
     pagination: Literal["docs", "sdk"] = "docs"
+    # how deliveries are signed: a scheme of core.signing with its default headers
+    signature_scheme: SchemeName = DEFAULT_SCHEME

@@ -1,7 +1,8 @@
 """One webhook delivery: its record, one signed HTTP attempt, and the retry delay.
 
 A delivery keeps its id (``webhook-id`` = ``metadata.delivery_id``) and its body for life; each
-attempt signs afresh with a new ``webhook-timestamp`` and the key's secrets at that moment.
+attempt signs afresh with a new timestamp and the key's secrets at that moment, in the
+configured signature scheme (``--signature-scheme``; Standard Webhooks by default).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from core.signing import WebhookSecret, sign_headers
+from core.signing import DEFAULTS, SchemeConfig, WebhookSecret, signing_headers
 from emulator.clock import iso
 
 USER_AGENT = "Billoget-Webhooks/1.0 (billoget-hooks emulator)"
@@ -107,9 +108,10 @@ async def post_once(
     *,
     timeout_s: float,
     duplicate: bool = False,
+    scheme: SchemeConfig = DEFAULTS["standard-webhooks"],
 ) -> Attempt:
     """POST the delivery once; never raises for network trouble, records it instead."""
-    headers = sign_headers(signing_secrets, delivery.id, delivery.body)
+    headers = signing_headers(scheme, signing_secrets, delivery.id, delivery.body)
     headers |= {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     at = iso(datetime.now(UTC))
     started = time.perf_counter()

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from core.signing import DEFAULTS
 from emulator.clock import iso
 from emulator.config import EmulatorConfig
 from emulator.delivery import Attempt, Delivery, envelope, new_delivery_id, post_once, retry_delay_s
@@ -227,6 +228,7 @@ class Dispatcher:
                 key.signing_secrets(time.time()),
                 timeout_s=self._config.delivery_timeout_s,
                 duplicate=duplicate,
+                scheme=DEFAULTS[self._config.signature_scheme],
             )
         delivery.attempts.append(attempt)
         log.info(

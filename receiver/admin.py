@@ -3,6 +3,8 @@
 - ``GET /admin/selfcheck``: the last self-check report; ``POST`` runs one now.
 - ``GET /admin/events?status=&event=&limit=``: recent events (metadata, never bodies).
 - ``POST /admin/events/{delivery_id}/replay``: back through the pipeline (the relay sends it).
+- ``GET /admin/refused``: the last refused deliveries (headers, up to 64 KB of body, the
+  reason), kept in memory for ``billoget-hooks diagnose --signatures``.
 
 The event inspector's pages (:mod:`receiver.inspector`) build on these.
 """
@@ -19,7 +21,14 @@ from aiohttp import web
 from core.errors import ClientError, NotFoundError
 from core.selfcheck.run import last_report, run_selfcheck
 from core.store import RelayItem, Status, StoredEvent
-from receiver.keys import READ_EXECUTOR_KEY, RELAY_KEY, SETTINGS_KEY, STORE_KEY, WRITE_EXECUTOR_KEY
+from receiver.keys import (
+    READ_EXECUTOR_KEY,
+    REFUSED_KEY,
+    RELAY_KEY,
+    SETTINGS_KEY,
+    STORE_KEY,
+    WRITE_EXECUTOR_KEY,
+)
 
 MAX_LIST_LIMIT = 500
 DEFAULT_LIST_LIMIT = 50
@@ -102,8 +111,16 @@ async def replay_event(request: web.Request) -> web.Response:
     return web.json_response({"replayed": True, "delivery_id": delivery_id}, status=202)
 
 
+async def list_refused(request: web.Request) -> web.Response:
+    refused = request.app[REFUSED_KEY]
+    return web.json_response(
+        {"kept": refused.keep, "data": [r.to_json() for r in refused.newest_first()]}
+    )
+
+
 def add_admin_routes(app: web.Application) -> None:
     app.router.add_get("/admin/selfcheck", get_selfcheck)
     app.router.add_post("/admin/selfcheck", post_selfcheck)
     app.router.add_get("/admin/events", list_events)
     app.router.add_post("/admin/events/{delivery_id}/replay", replay_event)
+    app.router.add_get("/admin/refused", list_refused)

@@ -31,7 +31,7 @@ from receiver.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_PENDING, GroupCommit
 from receiver.checks_extra import selfcheck_check, workers_check
 from receiver.health import DEFAULT_CHECKS, healthz, readyz
 from receiver.httplog import server_logger
-from receiver.ingest import Ingestor
+from receiver.ingest import build_ingestor
 from receiver.inspector import setup_inspector
 from receiver.inspector.guard import inspector_middleware
 from receiver.inspector.state import SIGNALS_KEY
@@ -42,6 +42,7 @@ from receiver.keys import (
     METRICS_KEY,
     READ_EXECUTOR_KEY,
     READINESS_CHECKS_KEY,
+    REFUSED_KEY,
     RELAY_KEY,
     SETTINGS_KEY,
     STORE_KEY,
@@ -51,6 +52,7 @@ from receiver.middleware import error_middleware
 from receiver.observability.families import ReceiverMetrics
 from receiver.observability.overview import inspector_signals
 from receiver.observability.routes import add_observability
+from receiver.refused import RefusedLog
 from receiver.relay import Relay, sweep_forever
 from receiver.retention import prune_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
@@ -73,12 +75,7 @@ def create_app(
     """The receiver; raises :class:`core.errors.ConfigError` without a webhook secret."""
     secrets = settings.webhook_secrets()
     metrics = ReceiverMetrics([secret.fingerprint() for secret in secrets])
-    ingestor = Ingestor(
-        secrets,
-        tolerance_s=settings.billoget_tolerance_s,
-        clock=clock,
-        on_verified=metrics.verified,
-    )
+    ingestor = build_ingestor(settings, clock=clock, on_verified=metrics.verified)
     app = web.Application(
         middlewares=[error_middleware, access_middleware, inspector_middleware],
         handler_args={"logger": server_logger()},
@@ -86,6 +83,7 @@ def create_app(
     app[SETTINGS_KEY] = settings
     app[ACCESS_KEY] = AccessPolicy.from_settings(settings)
     app[INGESTOR_KEY] = ingestor
+    app[REFUSED_KEY] = RefusedLog(settings.billoget_refused_keep)
     app[READINESS_CHECKS_KEY] = {
         **DEFAULT_CHECKS,
         "selfcheck": selfcheck_check,

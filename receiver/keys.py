@@ -15,6 +15,7 @@ from receiver.batcher import GroupCommitter
 from receiver.ingest import Ingestor
 from receiver.observability.families import ReceiverMetrics
 from receiver.readiness import ReadinessCheck
+from receiver.refused import RefusedLog
 from receiver.relay import Relay
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
@@ -23,6 +24,8 @@ BROKER_KEY = web.AppKey[dramatiq.Broker]("broker")
 INGESTOR_KEY = web.AppKey("ingestor", Ingestor)
 BATCHER_KEY = web.AppKey("batcher", GroupCommitter)
 RELAY_KEY = web.AppKey("relay", Relay)
+# the last refused deliveries, in memory only (admin route, ``diagnose --signatures``)
+REFUSED_KEY = web.AppKey("refused", RefusedLog)
 # the single store-writer thread: SQLite has one writer, so every write goes through it
 WRITE_EXECUTOR_KEY = web.AppKey("write_executor", ThreadPoolExecutor)
 # store reads off the event loop; shut down (waited for) before the store closes

@@ -7,9 +7,10 @@ import logging
 
 from aiohttp import web
 
+from core.errors import ClientError
 from core.logs import delivery_extra
 from receiver.ingest import read_body
-from receiver.keys import BATCHER_KEY, INGESTOR_KEY, METRICS_KEY, SETTINGS_KEY
+from receiver.keys import BATCHER_KEY, INGESTOR_KEY, METRICS_KEY, REFUSED_KEY, SETTINGS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,11 @@ async def receive_webhook(request: web.Request) -> web.Response:
     """200 only once the delivery is committed (or was already); errors via the middleware."""
     app = request.app
     body = await read_body(request, max_bytes=app[SETTINGS_KEY].billoget_max_body_bytes)
-    delivery = app[INGESTOR_KEY].ingest(request.headers, body)
+    try:
+        delivery = app[INGESTOR_KEY].ingest(request.headers, body)
+    except ClientError as exc:  # kept for ``diagnose --signatures``, then answered as usual
+        app[REFUSED_KEY].add(request.headers, body, exc, remote=request.remote)
+        raise
     is_new = await app[BATCHER_KEY].submit(delivery)
     app[METRICS_KEY].stored(is_new)
     if log.isEnabledFor(logging.DEBUG):

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from billoget_hooks.sender.send import send_many
-from core.signing import WebhookSecret
+from core.signing import SchemeConfig, WebhookSecret, in_encoding
 from core.store import DONE_STATUSES, EventStore
 from emulator.client import EmulatorAdmin
 
@@ -78,6 +78,7 @@ async def send_demo(
     *,
     receiver_url: str,
     secret: WebhookSecret,
+    scheme: SchemeConfig,
 ) -> list[str]:
     """Seed demo data, trigger a few changes, send two webhooks directly; the delivery ids."""
     seeded = await admin.seed()
@@ -95,7 +96,12 @@ async def send_demo(
         ("product.updated", state["products"][0]),
     ):
         prepared, summary = await send_many(
-            url=receiver_url, secrets=[secret], event=event, data=_entity(row), session=session
+            url=receiver_url,
+            secrets=[in_encoding(secret, scheme.key_encoding)],
+            event=event,
+            data=_entity(row),
+            session=session,
+            scheme=scheme,
         )
         bad = [a for a in summary.answers if a.status is None or a.status >= 300]
         if bad:

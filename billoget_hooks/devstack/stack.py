@@ -40,7 +40,8 @@ from core.selfcheck.config import WEBHOOK_PATH
 from core.selfcheck.report import SelfCheckReport
 from core.selfcheck.run import DEFAULT_WAIT_S, run_selfcheck, throttled_wait_s
 from core.settings import Settings
-from core.signing import WebhookSecret
+from core.signing import DEFAULT_SCHEME, DEFAULTS, SCHEME_NAMES, SchemeName, WebhookSecret
+from core.signing.config import SETTING_NAMES
 from core.store import EventStore, open_store
 from emulator.client import EmulatorAdmin, EmulatorError
 
@@ -114,6 +115,8 @@ class Plan:
     emulator_port: int | None  # None: the real Billoget
     redis_url: str | None  # None: start the embedded Redis
     database_url: str | None = None  # PostgreSQL (--postgres); None: the SQLite file db_path
+    # BILLOGET_SIGNATURE_SCHEME: the emulator signs and the receiver verifies with it
+    signature_scheme: SchemeName = DEFAULT_SCHEME
 
     @property
     def receiver_url(self) -> str:
@@ -143,7 +146,21 @@ def make_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
         emulator_port=None if present else pick_port(args.emulator_port),
         redis_url=environ.get("REDIS_URL") or None,
         database_url=getattr(args, "postgres", None),
+        signature_scheme=_signature_scheme(environ, emulator=not present),
     )
+
+
+def _signature_scheme(environ: Mapping[str, str], *, emulator: bool) -> SchemeName:
+    scheme = environ.get("BILLOGET_SIGNATURE_SCHEME") or DEFAULT_SCHEME
+    if scheme not in SCHEME_NAMES:
+        raise ConfigError(f"BILLOGET_SIGNATURE_SCHEME must be one of {', '.join(SCHEME_NAMES)}")
+    tuned = [name for name in SETTING_NAMES.values() if environ.get(name)]
+    if emulator and tuned:
+        raise ConfigError(
+            f"{', '.join(tuned)} set: the emulator signs with each scheme's default headers "
+            "and encodings; unset them (BILLOGET_SIGNATURE_SCHEME alone picks the scheme)"
+        )
+    return scheme
 
 
 class DevStack:
@@ -207,14 +224,25 @@ class DevStack:
         port = self.plan.emulator_port
         assert port is not None
         base = f"http://127.0.0.1:{port}"
-        argv = cli_argv("emulator", "--port", str(port), "--time-factor", "0.01")
+        argv = cli_argv(
+            "emulator",
+            "--port",
+            str(port),
+            "--time-factor",
+            "0.01",
+            "--signature-scheme",
+            self.plan.signature_scheme,
+        )
         child = await self._start(Child("emulator", argv, self.environ))
         await self._wait_http(child, f"{base}/__emulator/keys", timeout_s=DEFAULT_START_TIMEOUT_S)
         creds = dev_credentials(read_env_file(self.plan.env_file))
         async with aiohttp.ClientSession() as session:
             admin = EmulatorAdmin(base, session)
             await create_dev_key(admin, creds, webhook_url=self.plan.receiver_url)
-        out(f"==> emulator on {base} with a test key delivering to {self.plan.receiver_url}")
+        out(
+            f"==> emulator on {base} with a test key delivering to {self.plan.receiver_url} "
+            f"(signed {self.plan.signature_scheme})"
+        )
         return base, creds
 
     # -- settings --------------------------------------------------------------------------
@@ -227,6 +255,9 @@ class DevStack:
             "PORT": str(self.plan.receiver_port),
             "DATABASE_URL": self.plan.database_url or f"sqlite:///{self.plan.db_path}",
             "REDIS_URL": redis_url,
+            "BILLOGET_SIGNATURE_SCHEME": self.plan.signature_scheme,
+            # (only with the real Billoget: the emulator refuses them, see make_plan)
+            **{n: self.environ[n] for n in SETTING_NAMES.values() if self.environ.get(n)},
         }
         if emulator is not None and creds is not None:
             env |= {
@@ -268,7 +299,11 @@ class DevStack:
         async with aiohttp.ClientSession() as session:
             admin = EmulatorAdmin(emulator, session)
             ids = await send_demo(
-                admin, session, receiver_url=self.plan.receiver_url, secret=secret
+                admin,
+                session,
+                receiver_url=self.plan.receiver_url,
+                secret=secret,
+                scheme=DEFAULTS[self.plan.signature_scheme],
             )
         statuses = await wait_processed(store, ids, timeout_s=DEFAULT_DEMO_TIMEOUT_S)
         counts = Counter(statuses.values())

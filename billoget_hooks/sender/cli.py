@@ -32,7 +32,8 @@ from core.errors import BillogetHooksError, ConfigError
 from core.events import KNOWN_EVENTS
 from core.samples import sample_data
 from core.settings import Settings, load_settings
-from core.signing import WebhookSecret, parse_secrets
+from core.signing import DEFAULT_SCHEME, SCHEME_NAMES, SchemeConfig, WebhookSecret
+from core.signing.config import SETTING_NAMES
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 MAX_SHOWN_BODY = 2000
@@ -55,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="whsec_... secret(s) to sign with (default: $BILLOGET_WEBHOOK_SECRET)",
     )
     p.add_argument(
+        "--scheme",
+        choices=SCHEME_NAMES,
+        default=None,
+        help="signature scheme, with its default headers (default: $BILLOGET_SIGNATURE_SCHEME "
+        f"and the other signature settings of the environment, else {DEFAULT_SCHEME})",
+    )
+    p.add_argument(
         "--event",
         default="customer.created",
         help="event type; one of the 12 gets realistic sample data "
@@ -68,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     bad.add_argument("--stale", action="store_true", help="timestamp an hour in the past")
     bad.add_argument("--future", action="store_true", help="timestamp an hour in the future")
     bad.add_argument("--tamper", action="store_true", help="change the body after signing")
-    bad.add_argument("--no-signature", action="store_true", help="omit webhook-signature")
+    bad.add_argument("--no-signature", action="store_true", help="omit the signature header")
     p.add_argument(
         "--duplicate", action="store_true", help="send each delivery twice with the same id"
     )
@@ -104,19 +112,28 @@ def load_data(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def load_options(args: argparse.Namespace) -> Settings:
-    """The settings, with the options given on the command line as overrides."""
-    overrides = {
+    """The settings, with the options given on the command line as overrides. ``--scheme``
+    signs with that scheme's defaults (the environment's signature settings are for the
+    receiver's own scheme); without it, the environment's signature settings apply, so the
+    tool signs what a receiver started from the same environment verifies."""
+    given = {
         "billoget_webhook_secret": args.secret,
         "billoget_public_url": args.url,
         "billoget_api_key": args.api_key,
         "billoget_api_url": args.api_url,
     }
-    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    overrides: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    if args.scheme:
+        overrides["billoget_signature_scheme"] = args.scheme
+        overrides |= {env_name.lower(): None for env_name in SETTING_NAMES.values()}
+    return load_settings(**overrides)
 
 
 def load_secrets(settings: Settings) -> list[WebhookSecret]:
-    secret = settings.billoget_webhook_secret
-    secrets = parse_secrets(secret.get_secret_value() if secret else "")
+    try:
+        secrets = settings.webhook_secrets()
+    except ConfigError:
+        secrets = []
     if not secrets:
         raise ConfigError("no secret: pass --secret whsec_... or set BILLOGET_WEBHOOK_SECRET")
     return secrets
@@ -165,9 +182,15 @@ async def send_direct(args: argparse.Namespace, settings: Settings) -> int:
         stale=args.stale, future=args.future, tamper=args.tamper, no_signature=args.no_signature
     )
     url = settings.billoget_public_url or DEFAULT_URL
+    scheme: SchemeConfig = settings.signature_config()
+    if (fault.stale or fault.future) and not scheme.signs_timestamp:
+        raise ConfigError(
+            f"{scheme.describe()} signs no timestamp: --stale/--future would be accepted"
+        )
     prepared, summary = await send_many(
         url=url,
         secrets=load_secrets(settings),
+        scheme=scheme,
         event=args.event,
         data=load_data(args),
         fault=fault,

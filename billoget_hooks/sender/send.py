@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from core.samples import envelope_bytes, new_delivery_id
-from core.signing import WebhookSecret, sign_headers
+from core.signing import DEFAULTS, SchemeConfig, WebhookSecret, signing_headers
 
 DEFAULT_URL = "http://127.0.0.1:8080/webhooks/billoget"
 DEFAULT_SKEW_S = 3600  # how far --stale/--future move the timestamp: well past any tolerance
@@ -85,8 +85,10 @@ def prepare(
     delivery_id: str | None = None,
     now: float | None = None,
     skew_s: int = DEFAULT_SKEW_S,
+    scheme: SchemeConfig = DEFAULTS["standard-webhooks"],
 ) -> Prepared:
-    """Sign an envelope for ``event``; apply ``fault`` afterwards, as an attacker would."""
+    """Sign an envelope for ``event`` as ``scheme`` says (``secrets`` already in its secret
+    encoding); apply ``fault`` afterwards, as an attacker would."""
     delivery_id = delivery_id or new_delivery_id()
     body = envelope_bytes(event, data, delivery_id=delivery_id)
     moment = int(time.time() if now is None else now)
@@ -94,11 +96,11 @@ def prepare(
         moment -= skew_s
     if fault.future:
         moment += skew_s
-    headers = sign_headers(secrets, delivery_id, body, timestamp=moment)
+    headers = signing_headers(scheme, secrets, delivery_id, body, timestamp=moment, decoded=False)
     headers["content-type"] = "application/json"
     headers["user-agent"] = USER_AGENT
     if fault.no_signature:
-        del headers["webhook-signature"]
+        del headers[scheme.signature_header]
     if fault.tamper:
         envelope = json.loads(body)
         envelope["data"]["tampered"] = True
@@ -149,9 +151,13 @@ async def send_many(
     duplicate: bool = False,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     session: aiohttp.ClientSession | None = None,
+    scheme: SchemeConfig = DEFAULTS["standard-webhooks"],
 ) -> tuple[list[Prepared], Summary]:
     """Send ``count`` deliveries (each twice with ``duplicate``) with ``concurrency`` in flight."""
-    prepared = [prepare(secrets=secrets, event=event, data=data, fault=fault) for _ in range(count)]
+    prepared = [
+        prepare(secrets=secrets, event=event, data=data, fault=fault, scheme=scheme)
+        for _ in range(count)
+    ]
     queue: asyncio.Queue[Prepared] = asyncio.Queue()
     for item in prepared:
         queue.put_nowait(item)

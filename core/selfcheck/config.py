@@ -16,6 +16,7 @@ from core.billoget.key import ApiKey, check_api_config, is_loopback, parse_api_u
 from core.errors import ConfigError
 from core.selfcheck.report import CONFIGURATION, CheckResult, failed, passed, warned
 from core.settings import Settings
+from core.signing import DEFAULT_SCHEME
 
 WEBHOOK_PATH = "/webhooks/billoget"  # the receiver's route (receiver.views.WEBHOOK_PATH)
 _ANY_ADDRESS = ("", "0.0.0.0", "::")  # noqa: S104 - names the wildcard, binds nothing
@@ -101,8 +102,10 @@ def check_configuration(settings: Settings) -> tuple[CheckResult, CheckedConfig 
     if problems:
         return failed(CONFIGURATION, "; ".join(problems), **detail), None
     assert key is not None
+    scheme = settings.billoget_signature_scheme
+    signed = "" if scheme == DEFAULT_SCHEME else f", signed {scheme}"
     summary = (
-        f"secret decodes ({detail['webhook_secrets']} active), {key.environment} key "
+        f"secret decodes ({detail['webhook_secrets']} active{signed}), {key.environment} key "
         f"{key.prefix}…, API {settings.billoget_api_url}, deliveries to {webhook_url}"
     )
     checked = CheckedConfig(key=key, api_url=settings.billoget_api_url, webhook_url=webhook_url)

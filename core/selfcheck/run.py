@@ -105,7 +105,8 @@ async def _round_trip_failure(
         cause = (
             f"the test endpoint answered but no delivery reached the receiver within "
             f"{wait_s:g} s: register {where} as the webhook URL in Billoget and check "
-            "BILLOGET_WEBHOOK_SECRET matches (a wrong secret shows up as 401s in the receiver log)"
+            "BILLOGET_WEBHOOK_SECRET matches (a wrong secret or signature scheme shows up as 401s "
+            "in the receiver log: `billoget-hooks diagnose --signatures` names the fix)"
         )
     if await _receiver_answers(settings, session) is False:
         cause += (

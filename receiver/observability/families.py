@@ -100,10 +100,12 @@ class ReceiverMetrics:
 
     # -- the hot path --------------------------------------------------------------------------
 
-    def verified(self, secret_index: int, now: float, webhook_ts: int) -> None:
-        """:attr:`receiver.ingest.Ingestor.on_verified`."""
+    def verified(self, secret_index: int, now: float, webhook_ts: int | None) -> None:
+        """:attr:`receiver.ingest.Ingestor.on_verified` (no skew where the scheme signs no
+        timestamp)."""
         self._matches[secret_index].inc()
-        self._skew.observe(now - webhook_ts)
+        if webhook_ts is not None:
+            self._skew.observe(now - webhook_ts)
         if now > self.last_delivery_s:
             self.last_delivery_s = now
 

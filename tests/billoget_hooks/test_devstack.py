@@ -18,6 +18,7 @@ from billoget_hooks.devstack.demo import dev_credentials, read_env_file
 from billoget_hooks.devstack.stack import make_plan
 from billoget_hooks.procs import free_port, port_open
 from core.errors import ConfigError
+from core.signing import SCHEME_NAMES
 
 DEV_TIMEOUT_S = 90
 
@@ -58,15 +59,17 @@ def read_until_up(proc: subprocess.Popen[str]) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("scheme", SCHEME_NAMES)
 def test_dev_brings_everything_up_passes_the_selfcheck_and_processes_the_demo(
-    tmp_path: Path,
+    tmp_path: Path, scheme: str
 ) -> None:
+    """On every signature scheme, chosen by BILLOGET_SIGNATURE_SCHEME alone."""
     data = tmp_path / "data"
     receiver_port, emulator_port = free_port(), free_port()
 
     done = subprocess.run(
         dev_argv(data, receiver_port, emulator_port, "--exit-after-check"),
-        env=dev_env(),
+        env=dev_env() | {"BILLOGET_SIGNATURE_SCHEME": scheme},
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -76,6 +79,7 @@ def test_dev_brings_everything_up_passes_the_selfcheck_and_processes_the_demo(
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-4000:]
     assert "self-check passed (4 of 4 checks ok)" in out
+    assert f"(signed {scheme})" in out
     demo = re.search(r"==> demo: (\d+) events: (\d+) processed$", out, re.MULTILINE)
     assert demo is not None and demo.group(1) == demo.group(2), out[-4000:]
     listed = subprocess.run(
@@ -92,6 +96,7 @@ def test_dev_brings_everything_up_passes_the_selfcheck_and_processes_the_demo(
     assert {e["status"] for e in events} == {"processed"}
     assert sum(e["selfcheck"] for e in events) == 1
     written = read_env_file(data / "dev.env")
+    assert written["BILLOGET_SIGNATURE_SCHEME"] == scheme
     assert written["BILLOGET_API_KEY"].startswith("bk_test_")
     assert written["BILLOGET_API_KEY"] not in out  # only the dev.env file holds it
     assert not port_open(receiver_port)

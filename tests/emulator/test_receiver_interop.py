@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from billoget_hooks.procs import free_port
+from core.signing import SCHEME_NAMES
 from tests.fixtures.emulator import RunningEmulator, call_api
 from tests.fixtures.procs import ProcessFactory
 
 
+@pytest.mark.parametrize("scheme", SCHEME_NAMES)
 async def test_a_served_receiver_accepts_the_emulators_signed_deliveries(
-    emulator: RunningEmulator,
+    emulator_factory: Callable[..., Awaitable[RunningEmulator]],
     http_session: aiohttp.ClientSession,
     processes: ProcessFactory,
     tmp_path: Path,
+    scheme: str,
 ) -> None:
+    """On every scheme: the emulator signs with it, ``serve`` verifies with it."""
+    emulator = await emulator_factory(signature_scheme=scheme)
     redis = await asyncio.to_thread(processes.redis().start)
     port = free_port()
     created = await emulator.admin.create_key(
@@ -27,6 +34,7 @@ async def test_a_served_receiver_accepts_the_emulators_signed_deliveries(
         "BILLOGET_WEBHOOK_SECRET": created["webhookSecret"],
         "DATABASE_URL": f"sqlite:///{tmp_path / 'events.db'}",
         "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
+        "BILLOGET_SIGNATURE_SCHEME": scheme,
     }
     receiver = processes.cli(
         "receiver", "serve", "--host", "127.0.0.1", "--port", str(port), port=port, env=env

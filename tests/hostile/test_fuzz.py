@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +26,12 @@ from billoget_hooks.procs import free_port
 from core.errors import ClientError, InvalidEnvelopeError, VerificationError
 from core.events import Envelope, parse_envelope
 from core.settings import Settings
-from core.signing import WebhookSecret, sign, verify
+from core.signing import Verifier, WebhookSecret, build_verifier, sign, verify
 from core.store.sqlite.store import SQLiteEventStore
 from receiver.app import create_app
 from receiver.ingest import Ingestor
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
+from tests.hostile.schemes import SCHEMES, CorpusScheme
 
 NOW = 1_700_000_000
 SECRETS = [WebhookSecret.parse(TEST_SECRET)]
@@ -50,6 +52,13 @@ header_text = st.one_of(
     st.from_regex(r"\A(v[0-9],[A-Za-z0-9+/=]{0,60} ?){0,4}\Z"),
     st.integers(min_value=-(10**15), max_value=10**15).map(str),
 )
+# a signed delivery, then what is changed after signing (if anything)
+DELIVERIES = {
+    "msg_id": st.from_regex(r"\A[\x21-\x7e]{1,40}\Z"),
+    "skew": st.integers(min_value=-(10**6), max_value=10**6),
+    "body": st.binary(max_size=200),
+    "tamper": st.sampled_from(["none", "body", "id", "secret", "timestamp"]),
+}
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
     lambda children: (
@@ -123,12 +132,7 @@ def test_verify_raises_only_verification_error_for_any_header_values(
 
 
 @FUZZ
-@given(
-    msg_id=st.from_regex(r"\A[\x21-\x7e]{1,40}\Z"),
-    skew=st.integers(min_value=-(10**6), max_value=10**6),
-    body=st.binary(max_size=200),
-    tamper=st.sampled_from(["none", "body", "id", "secret", "timestamp"]),
-)
+@given(**DELIVERIES)
 def test_verify_accepts_exactly_the_untampered_deliveries_inside_the_tolerance(
     msg_id: str, skew: int, body: bytes, tamper: str
 ) -> None:
@@ -154,6 +158,86 @@ def test_verify_accepts_exactly_the_untampered_deliveries_inside_the_tolerance(
         assert expect_ok
 
 
+def _verifier(scheme: CorpusScheme) -> Verifier:
+    key = scheme.key(TEST_SECRET)
+    return build_verifier(scheme.config, [key], clock=lambda: float(NOW))
+
+
+def _scheme_headers(scheme: CorpusScheme) -> st.SearchStrategy[list[tuple[str, str]]]:
+    values = st.one_of(
+        st.text(max_size=120),
+        st.from_regex(r"\At=[0-9]{1,12}(,v[01]=[0-9a-f]{0,70}){0,3}\Z"),
+        st.from_regex(r"\A(sha256=|v1,|v1=)?[A-Za-z0-9+/=]{0,90}\Z"),
+        st.integers(min_value=-(10**13), max_value=10**13).map(str),
+    )
+    names = st.sampled_from([*scheme.signed_headers, "x-other"])
+    return st.lists(st.tuples(names, values), max_size=6)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=[s.name for s in SCHEMES])
+@FUZZ
+@given(data=st.data(), body=st.binary(max_size=200))
+def test_every_schemes_verifier_raises_only_verification_error_for_any_headers(
+    scheme: CorpusScheme, data: st.DataObject, body: bytes
+) -> None:
+    headers = data.draw(_scheme_headers(scheme))
+    try:
+        _verifier(scheme).verify(CIMultiDict(headers), body)
+    except VerificationError:
+        return
+    # accepted: then the signature header really holds our signature over these headers
+    sent = dict(headers)
+    value = sent[scheme.signature_header]
+    assert (
+        any(
+            scheme.signature(TEST_SECRET, sent.get(scheme.id_header, ""), ts, body) in value
+            for ts in {NOW, *(int(t) for t in re.findall(r"[0-9]+", value))}
+        )
+        or scheme.signature(TEST_SECRET, sent.get(scheme.id_header, ""), NOW, body) in value
+    )
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=[s.name for s in SCHEMES])
+@FUZZ
+@given(**DELIVERIES)
+def test_every_scheme_accepts_exactly_the_untampered_deliveries_inside_the_tolerance(
+    scheme: CorpusScheme, msg_id: str, skew: int, body: bytes, tamper: str
+) -> None:
+    ts = NOW + skew
+    secret = OTHER_SECRET if tamper == "secret" else TEST_SECRET
+    headers = dict(scheme.headers(msg_id, body, ts=ts, secret=secret))
+    sent_body = body + b"x" if tamper == "body" else body
+    if tamper == "id" and scheme.id_header:
+        headers[scheme.id_header] = msg_id + "x"
+    if tamper == "timestamp" and scheme.has_timestamp:
+        shown = str(ts + 1)
+        if scheme.timestamp_header:
+            headers[scheme.timestamp_header] = shown
+        else:
+            headers[scheme.signature_header] = re.sub(
+                r"^t=[0-9]+", f"t={shown}", str(headers[scheme.signature_header])
+            )
+    signed_id = "{id}" in scheme.config.signed_content or scheme.config.scheme == (
+        "standard-webhooks"
+    )
+    tampered = {
+        "none": False,
+        "body": True,
+        "secret": True,
+        "id": bool(scheme.id_header) and signed_id,
+        "timestamp": scheme.has_timestamp,
+    }[tamper]
+    in_window = abs(skew) <= 300 or not scheme.has_timestamp
+    expect_ok = not tampered and in_window
+    try:
+        got = _verifier(scheme).verify(CIMultiDict(headers), sent_body)  # type: ignore[arg-type]
+    except VerificationError:
+        assert not expect_ok
+    else:
+        assert expect_ok
+        assert got[1] == (ts if scheme.has_timestamp else None)
+
+
 @FUZZ
 @given(body=st.binary(max_size=400))
 def test_parse_envelope_raises_only_invalid_envelope_error_for_any_bytes(body: bytes) -> None:
@@ -173,21 +257,17 @@ def test_parse_envelope_raises_only_invalid_envelope_error_for_any_json(value: A
     (envelope.selfcheck_nonce or "").encode()
 
 
+@pytest.mark.parametrize("scheme", SCHEMES, ids=[s.name for s in SCHEMES])
 @FUZZ
 @given(
-    headers=st.lists(
-        st.tuples(
-            st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "x-other"]),
-            st.text(max_size=80),
-        ),
-        max_size=6,
-    ),
-    body=st.binary(max_size=200),
+    data=st.data(),
+    body=st.one_of(st.binary(max_size=200), any_json.map(json.dumps).map(str.encode)),
 )
 def test_ingest_raises_only_client_errors_for_any_headers(
-    headers: list[tuple[str, str]], body: bytes
+    scheme: CorpusScheme, data: st.DataObject, body: bytes
 ) -> None:
-    ingestor = Ingestor(SECRETS, clock=lambda: float(NOW))
+    headers = data.draw(_scheme_headers(scheme))
+    ingestor = Ingestor(_verifier(scheme), id_header=scheme.id_header, clock=lambda: float(NOW))
     try:
         ingestor.ingest(CIMultiDictProxy(CIMultiDict(headers)), body)
     except ClientError as exc:
@@ -244,10 +324,13 @@ class ThreadedReceiver:
             conn.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=SCHEMES, ids=[s.name for s in SCHEMES])
 def fuzz_receiver(
-    tmp_path_factory: pytest.TempPathFactory, receiver_redis_server: str
-) -> Iterator[tuple[ThreadedReceiver, SQLiteEventStore, _Problems]]:
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    receiver_redis_server: str,
+) -> Iterator[tuple[ThreadedReceiver, SQLiteEventStore, _Problems, CorpusScheme]]:
+    scheme: CorpusScheme = request.param
     db: Path = tmp_path_factory.mktemp("fuzz") / "events.db"
     settings_ = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -256,6 +339,7 @@ def fuzz_receiver(
         billoget_webhook_secret=TEST_SECRET,  # type: ignore[arg-type]
         host="127.0.0.1",
         port=0,
+        **scheme.settings,
     )
     problems = _Problems()
     logging.getLogger().addHandler(problems)
@@ -263,7 +347,7 @@ def fuzz_receiver(
     receiver.start()
     store = SQLiteEventStore(db)
     try:
-        yield receiver, store, problems
+        yield receiver, store, problems, scheme
     finally:
         receiver.stop()
         store.close()
@@ -286,11 +370,11 @@ OUTCOMES: dict[int, int] = {}  # status -> examples (printed by the test below)
     with_matching_id=st.sampled_from([True, True, True, False]),
 )
 def test_signed_arbitrary_json_through_the_receiver_is_never_a_5xx(
-    fuzz_receiver: tuple[ThreadedReceiver, SQLiteEventStore, _Problems],
+    fuzz_receiver: tuple[ThreadedReceiver, SQLiteEventStore, _Problems, CorpusScheme],
     value: Any,
     with_matching_id: bool,
 ) -> None:
-    receiver, store, problems = fuzz_receiver
+    receiver, store, problems, scheme = fuzz_receiver
     msg_id = f"dlv_fuzz_{next(_counter)}"
     if with_matching_id and isinstance(value, dict):
         metadata = value.get("metadata")
@@ -298,20 +382,21 @@ def test_signed_arbitrary_json_through_the_receiver_is_never_a_5xx(
             metadata["delivery_id"] = msg_id
     body = json.dumps(value).encode()
     headers = {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(NOW),
-        "webhook-signature": sign(TEST_SECRET, msg_id, NOW, body),
-        "Content-Type": "application/json",
-    }
+        str(k): str(v) for k, v in scheme.headers(msg_id, body, ts=NOW, secret=TEST_SECRET)
+    } | {"Content-Type": "application/json"}
+    rows_before = sum(store.counts().values())
     status, answer = receiver.post(body, headers)
     OUTCOMES[status] = OUTCOMES.get(status, 0) + 1
     assert status < 500, answer[:300]
     assert status in (200, 400), answer[:300]
-    stored = store.get(msg_id)
-    if status == 200:
-        assert stored is not None and stored.body == body
+    added = sum(store.counts().values()) - rows_before
+    if status == 200:  # (without an id header the envelope's id is the delivery id)
+        accepted = json.loads(answer)
+        stored = store.get(accepted["delivery_id"])
+        assert stored is not None and added == (0 if accepted["duplicate"] else 1)
+        assert accepted["duplicate"] or stored.body == body
     else:
-        assert stored is None
+        assert added == 0 and store.get(msg_id) is None
         error = json.loads(answer)
         assert error["error"] in ("invalid_payload", "delivery_id_mismatch")
     assert problems.records == []

@@ -8,24 +8,13 @@ from typing import Any
 import pytest
 
 from core.errors import ConfigError
-from core.settings import Settings, load_settings
+from core.settings import load_settings
 from core.store import Outcome, Result
 from core.store.sqlite.store import SQLiteEventStore
 from receiver.views import WEBHOOK_PATH
-from tests.fixtures.receiver import MakeReceiver, ReceiverClient, eventually, signed
+from tests.fixtures.receiver import ReceiverClient, eventually, signed
 
 ALLOWED = "203.0.113.0/24"
-
-
-@pytest.fixture
-def receiver_with(
-    make_receiver: MakeReceiver, make_settings: Callable[..., Settings], receiver_redis_url: str
-) -> Callable[..., Any]:
-    async def build(**overrides: Any) -> ReceiverClient:
-        settings = make_settings(redis_url=receiver_redis_url, **overrides)
-        return await make_receiver(settings=settings)
-
-    return build
 
 
 async def _post(client: ReceiverClient, delivery_id: str, forwarded: str | None) -> int:

@@ -30,6 +30,35 @@ def test_serve_without_a_webhook_secret_stops_with_one_clear_line(
     assert len(err) == 1 and "BILLOGET_WEBHOOK_SECRET is not set" in err[0]
 
 
+def test_serve_names_every_signature_setting_mistake_on_a_line_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BILLOGET_WEBHOOK_SECRET", TEST_SECRET)
+    monkeypatch.setenv("BILLOGET_SIGNATURE_SCHEME", "hmac-sha256")
+    monkeypatch.setenv("BILLOGET_SIGNED_CONTENT", "{id}.{body}")
+    monkeypatch.setenv("BILLOGET_SIGNATURE_HEADER", "not a header")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2, err
+    assert all(line.startswith("billoget-hooks: configuration error: ") for line in err)
+    assert "BILLOGET_SIGNATURE_HEADER must be an HTTP header name" in err[0]
+    assert "BILLOGET_SIGNED_CONTENT signs {id}: set BILLOGET_ID_HEADER" in err[1]
+
+
+def test_serve_refuses_a_setting_the_chosen_scheme_does_not_use(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BILLOGET_WEBHOOK_SECRET", TEST_SECRET)
+    monkeypatch.delenv("BILLOGET_SIGNATURE_SCHEME", raising=False)
+    monkeypatch.setenv("BILLOGET_SIGNATURE_PREFIX", "sha256=")
+    assert main(["serve"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "BILLOGET_SIGNATURE_PREFIX does not apply to BILLOGET_SIGNATURE_SCHEME=" in line
+    assert "standard-webhooks" in line and "hmac-sha256" in line
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, object]]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=5) as resp:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from dramatiq.brokers.stub import StubBroker
 from billoget_hooks.procs import free_port
 from core.events import KNOWN_EVENTS, parse_envelope
 from core.samples import envelope_bytes, sample_data
+from core.settings import Settings
 from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.emulator import (
     RunningEmulator,
@@ -69,6 +71,44 @@ def sink(webhook_sink: WebhookSink) -> WebhookSink:
 
 
 # -- against the real receiver ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["standard-webhooks", "stripe-style", "hmac-sha256"])
+async def test_every_scheme_is_sent_and_a_receiver_on_it_accepts_it(
+    make_receiver: MakeReceiver,
+    make_settings: Callable[..., Settings],
+    receiver_redis_url: str,
+    store: SQLiteEventStore,
+    scheme: str,
+) -> None:
+    settings = make_settings(redis_url=receiver_redis_url, billoget_signature_scheme=scheme)
+    client = await make_receiver(settings=settings, store=store, broker=StubBroker())
+    url = str(client.make_url("/webhooks/billoget"))
+
+    ok = await send("--url", url, "--secret", TEST_SECRET, "--scheme", scheme)
+    forged = await send("--url", url, "--secret", TEST_SECRET, "--scheme", scheme, "--tamper")
+    unsigned = await send(
+        "--url", url, "--secret", TEST_SECRET, "--scheme", scheme, "--no-signature"
+    )
+
+    assert ok.code == 0 and "← 200" in ok.out, ok.out
+    assert forged.code == 0 and "← 401" in forged.out, forged.out
+    assert unsigned.code == 0 and "← 401" in unsigned.out, unsigned.out
+    assert sum(store.counts().values()) == 1
+
+
+async def test_stale_cannot_be_sent_on_a_scheme_that_signs_no_timestamp() -> None:
+    run = await send("--secret", TEST_SECRET, "--scheme", "hmac-sha256", "--stale")
+    assert run.code == 2
+    assert "signs no timestamp" in run.out
+
+
+async def test_a_scheme_sent_to_a_receiver_on_another_is_refused(
+    receiver_url: str, store: SQLiteEventStore
+) -> None:
+    run = await send("--url", receiver_url, "--secret", TEST_SECRET, "--scheme", "stripe-style")
+    assert run.code == 1 and "← 401" in run.out
+    assert sum(store.counts().values()) == 0
 
 
 async def test_a_signed_delivery_is_accepted_and_stored(

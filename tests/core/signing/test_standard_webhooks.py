@@ -5,9 +5,18 @@ from datetime import UTC, datetime
 
 import pytest
 import standardwebhooks
+from multidict import CIMultiDict
 
 from core.errors import ConfigError, VerificationError
-from core.signing import WebhookSecret, parse_secrets, sign, sign_headers, verify, verify_match
+from core.signing import (
+    WebhookSecret,
+    build_verifier,
+    parse_secrets,
+    resolve,
+    sign,
+    sign_headers,
+    verify,
+)
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
 
 VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
@@ -215,19 +224,26 @@ def test_each_verification_error_names_its_reason(
     with pytest.raises(VerificationError) as caught:
         _verify(signature, ts=ts, msg_id=msg_id, body=body, now=now)
     assert caught.value.reason == reason
+    with pytest.raises(VerificationError) as hot:  # the receiver's verifier: the same reasons
+        _verifier([TEST_SECRET], now).verify(_headers(signature, ts, msg_id), body)
+    assert hot.value.reason == reason
 
 
-def test_verify_match_names_the_secret_that_matched() -> None:
-    secrets = [WebhookSecret.parse(OTHER_SECRET), WebhookSecret.parse(TEST_SECRET)]
-    found = verify_match(
-        secrets,
-        msg_id=VECTOR_ID,
-        timestamp=str(VECTOR_TS),
-        signature=f"{_OTHER_SIG} {VECTOR_SIG}",
-        body=VECTOR_BODY,
-        now=lambda: NOW,
+def _verifier(secrets: list[str], now: float):  # type: ignore[no-untyped-def]
+    keys = [WebhookSecret.parse(s).key for s in secrets]
+    return build_verifier(resolve("standard-webhooks"), keys, clock=lambda: now)
+
+
+def _headers(signature: str | None, ts: str | None, msg_id: str | None) -> CIMultiDict[str]:
+    given = {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": signature}
+    return CIMultiDict({k: v for k, v in given.items() if v is not None})
+
+
+def test_the_verifier_names_the_secret_that_matched() -> None:
+    verified = _verifier([OTHER_SECRET, TEST_SECRET], NOW).verify(
+        _headers(f"{_OTHER_SIG} {VECTOR_SIG}", str(VECTOR_TS), VECTOR_ID), VECTOR_BODY
     )
-    assert found == (VECTOR_TS, 1)
+    assert verified == (VECTOR_ID, VECTOR_TS, 1)
 
 
 def test_a_fingerprint_is_short_stable_distinct_and_reveals_nothing() -> None:
