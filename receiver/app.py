@@ -43,6 +43,7 @@ from receiver.keys import (
     WRITE_EXECUTOR_KEY,
 )
 from receiver.middleware import error_middleware
+from receiver.redis_epoch import redis_recovery
 from receiver.relay import Relay, sweep_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
 
@@ -165,7 +166,10 @@ async def _batcher_ctx(
 async def _sweeper_ctx(
     app: web.Application, *, sweep: Callable[..., Coroutine[Any, Any, None]]
 ) -> AsyncIterator[None]:
-    task = sweep(app[STORE_KEY], app[RELAY_KEY], read_executor=app[READ_EXECUTOR_KEY])
+    store, relay, reader = app[STORE_KEY], app[RELAY_KEY], app[READ_EXECUTOR_KEY]
+    recovery = redis_recovery(store, relay, app[BROKER_KEY], read_executor=reader)
+    before = recovery.check if recovery is not None else None
+    task = sweep(store, relay, read_executor=reader, before_sweep=before)
     async with _background(task, name="sweeper"):
         yield
 

@@ -25,6 +25,7 @@ from core.store.models import (
     StartAttempt,
     Status,
     StoredEvent,
+    Unfinished,
     WorkerWrite,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "StartAttempt",
     "Status",
     "StoredEvent",
+    "Unfinished",
     "WorkerWrite",
     "migrate_when_ready",
     "open_store",

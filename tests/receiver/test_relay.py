@@ -96,5 +96,5 @@ async def test_a_redis_outage_is_logged_once_not_per_event(
         for i in range(10):
             assert (await post_delivery(client, f"dlv_quiet_{i}"))[0] == 200
         await asyncio.sleep(0.6)
-    outage_lines = [r for r in caplog.records if "broker unreachable" in r.getMessage()]
+    outage_lines = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
     assert len(outage_lines) == 1
