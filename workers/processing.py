@@ -31,6 +31,7 @@ from core.times import format_time
 from workers.api import BudgetedApi
 from workers.handlers.context import HandlerContext, delivery_logger
 from workers.handlers.registry import Handler, HandlerRegistry
+from workers.redis_watch import REDIS_ERRORS
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
 
@@ -63,6 +64,8 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict("dead", exc.message)
     if isinstance(exc, ValueError):
         return Verdict("dead", f"handler refused the event: {exc}")
+    if isinstance(exc, REDIS_ERRORS):  # the entity lock or the rate budget: Redis is away
+        return Verdict("retry", f"Redis unavailable: {type(exc).__name__}: {exc}")
     if isinstance(exc, ApiServerError):
         return Verdict("retry", exc.message, exc.retry_after_s or 0.0)
     if isinstance(exc, ApiError):
@@ -146,7 +149,9 @@ class Processor:
             raise
         except Exception as exc:
             verdict = classify(exc)
-            if verdict.kind == "retry" and not isinstance(exc, ApiError | TimeoutError):
+            if verdict.kind == "retry" and not isinstance(
+                exc, (ApiError, TimeoutError, *REDIS_ERRORS)
+            ):
                 log.warning("[%s] handler raised", ctx.delivery_id, exc_info=True)
             return verdict
         return Verdict("processed", "; ".join(outcomes) or "processed")

@@ -15,7 +15,6 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
 from core.billoget import ApiKey, BillogetClient, check_api_config
-from core.queue import build_message
 from core.settings import Settings
 from core.store import migrate_when_ready
 from core.store.sqlite.mirror import SQLiteMirrorStore
@@ -26,6 +25,7 @@ from workers.handlers.registry import HandlerRegistry, handler_modules
 from workers.problems import ProblemBoard
 from workers.processing import Processor
 from workers.ratebudget import RateBudget
+from workers.redis_watch import DramatiqOutageFilter, RedisWatch, redis_ping
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
 
@@ -70,6 +70,9 @@ class WorkerRuntime:
             migrate_when_ready(store)
         self.store = store
         self.writer = StoreWriter(store)
+        self.redis_watch = RedisWatch(broker, redis_ping(settings.redis_url))
+        self._outage_filter = DramatiqOutageFilter(self.redis_watch)
+        self._outage_filter.install()
         self._processor: Processor | None = None
         self._redis: aioredis.Redis | None = None
         self._client: BillogetClient | None = None
@@ -137,9 +140,8 @@ class WorkerRuntime:
         )
 
     def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:
-        message = build_message(delivery_id, event_type)
-        delay_ms = max(0, int(delay_s * 1000))
-        self.broker.enqueue(message, delay=delay_ms or None)
+        """Schedule a retry (kept until Redis is back if it is away: see RedisWatch)."""
+        self.redis_watch.enqueue(delivery_id, event_type, delay_s)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -158,6 +160,8 @@ class WorkerRuntime:
                 thread.run_coroutine(self.aclose())
             except Exception:
                 log.warning("closing the worker's API client failed", exc_info=True)
+        self.redis_watch.close()
+        self._outage_filter.remove()
         self.writer.close()
         if self._owns_store:
             self.store.close()
