@@ -20,7 +20,10 @@ from collections.abc import Callable
 
 import dramatiq
 import redis
+import redis.asyncio as aioredis
 from dramatiq.errors import BrokerConnectionError
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
 
 from core.queue import QUEUE_NAME, build_message
 
@@ -169,6 +172,17 @@ class DramatiqOutageFilter(logging.Filter):
     def remove(self) -> None:
         for name in DRAMATIQ_LOGGERS:
             logging.getLogger(name).removeFilter(self)
+
+
+def worker_redis(redis_url: str) -> aioredis.Redis:
+    """The workers' asyncio client (entity locks, rate budget, problems): a command on a
+    connection Redis closed (it restarted) is retried at once on a fresh one, instead of
+    failing the handler that happened to use it first."""
+    return aioredis.Redis.from_url(
+        redis_url,
+        retry=AsyncRetry(ExponentialBackoff(cap=0.2, base=0.01), 2),
+        retry_on_error=[redis.ConnectionError],
+    )
 
 
 def redis_ping(

@@ -25,7 +25,7 @@ from workers.handlers.registry import HandlerRegistry, handler_modules
 from workers.problems import ProblemBoard
 from workers.processing import Processor
 from workers.ratebudget import RateBudget
-from workers.redis_watch import DramatiqOutageFilter, RedisWatch, redis_ping
+from workers.redis_watch import DramatiqOutageFilter, RedisWatch, redis_ping, worker_redis
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
 
@@ -106,7 +106,7 @@ class WorkerRuntime:
 
     def _build(self) -> Processor:
         s = self.settings
-        self._redis = aioredis.Redis.from_url(s.redis_url)
+        self._redis = worker_redis(s.redis_url)
         problems = ProblemBoard(self._redis, ttl_s=s.worker_problem_ttl_s)
         budget: RateBudget | None = None
         if self.api_key is not None:

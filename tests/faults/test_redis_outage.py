@@ -125,8 +125,10 @@ def test_a_flushall_with_messages_on_the_queue_recovers_within_the_bound(
     stack.set_faults(api_latency_ms=API_LATENCY_MS)
     ids = [d for _ in range(40) for d in stack.trigger("customer.created")]
     wait_until(
-        lambda: len(stack.rows(ids)) == len(ids)
-        and all(s == "queued" for s, _, _ in stack.rows(ids).values()),
+        lambda: (
+            len(stack.rows(ids)) == len(ids)
+            and all(s == "queued" for s, _, _ in stack.rows(ids).values())
+        ),
         timeout_s=30,
         what="every event relayed to Redis",
     )
@@ -145,7 +147,7 @@ def test_a_flushall_with_messages_on_the_queue_recovers_within_the_bound(
 
 
 @pytest.mark.slow
-def test_a_worker_killed_holding_a_message_then_redis_restarted_empty_recovers_within_the_bound(  # noqa: E501
+def test_a_worker_killed_holding_a_message_then_redis_restarted_empty_recovers_within_the_bound(
     make_stack: MakeStack,
 ) -> None:
     """The case of issue 15: only the store still knows the event the dead worker held."""
