@@ -1,7 +1,8 @@
 """Realistic sample ``data`` for each of the 12 Billoget events.
 
 Shapes follow the emulator's entities (Billoget's SDK shape: camelCase, integer ids). Used by
-``scripts/send_test_webhook``, the dev stack's demo and the self-check's test event.
+``scripts/send_test_webhook`` and the dev stack's demo; :func:`selfcheck_data` is the
+self-check's test event.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from core.events import KNOWN_EVENTS
+from core.events import KNOWN_EVENTS, SELFCHECK_NONCE_FIELD
 
-SELFCHECK_EVENT = "customer.created"
+# The self-check's test event: the name Billoget's official SDK sends to the test endpoint
+# (``testConnection`` in billoget/billoget-sdk, src/billoget-sdk.ts), not a business event, so a
+# handler or a report can never take it for a change to a customer, budget or product.
+SELFCHECK_EVENT = "connection_test"
 ENVELOPE_SOURCE = "billoget"
 ENVELOPE_VERSION = "1.0"
 
@@ -116,6 +120,18 @@ def sample_data(event: str) -> dict[str, Any]:
         data["state"], data["status"] = _BUDGET_STATES[action]
         data["updatedAt"] = "2025-03-15T16:40:00.000Z"
     return data
+
+
+def selfcheck_data(nonce: str, *, sent_at: datetime | None = None) -> dict[str, Any]:
+    """The ``data`` of the self-check's :data:`SELFCHECK_EVENT`: no entity id, no business
+    field; who sent it, when, and the nonce the receiver recognises it by."""
+    moment = (sent_at or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "test": True,
+        "sentBy": "billoget-hooks selfcheck",
+        "sentAt": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        SELFCHECK_NONCE_FIELD: nonce,
+    }
 
 
 def new_delivery_id() -> str:

@@ -15,6 +15,7 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from core.errors import StoreUnavailableError
+from core.events import parse_envelope
 from core.selfcheck.report import (
     CONFIGURATION,
     READ_SCOPES,
@@ -119,6 +120,22 @@ async def test_selfcheck_delivery_is_stored_as_processed_and_not_handed_to_handl
     assert found is not None
     assert found.status is Status.PROCESSED
     assert found.attempts == 0
+
+
+async def test_selfcheck_sends_a_connection_test_event_no_handler_can_take_for_a_change(
+    stack: Stack,
+) -> None:
+    report = await stack.run(await stack.key())
+
+    round_trip = report.check(ROUND_TRIP)
+    assert round_trip is not None
+    found = stack.store.find_selfcheck(round_trip.detail["nonce"])
+    assert found is not None
+    assert found.event_type == "connection_test"  # what Billoget's SDK sends to the endpoint
+    envelope = parse_envelope(found.body)
+    assert not envelope.is_known and envelope.entity_id is None
+    assert envelope.data["test"] is True and envelope.data["sentBy"] == "billoget-hooks selfcheck"
+    assert found.outcome is not None and found.outcome.startswith("selfcheck")
 
 
 async def test_selfcheck_report_is_saved_and_shown_by_the_readiness_check(stack: Stack) -> None:
