@@ -95,6 +95,11 @@ class RedisWatch:
         )
         threading.Thread(target=self._wait_for_redis, name="redis-watch", daemon=True).start()
 
+    @property
+    def suppressed(self) -> int:
+        """How many of Dramatiq's connection messages this outage left out so far."""
+        return self._suppressed
+
     def suppressing(self) -> bool:
         """Whether Dramatiq's repeated connection messages are dropped now (counts them)."""
         with self._lock:
