@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
-from core.store.sqlite.mirror import TABLES
+from tests.fixtures.mirror import mirror_problems
 from tests.workers.conftest import Billoget
-
-FAMILY_OF_TABLE = {table: family for family, table in TABLES.items()}
 
 
 async def _random_history(billoget: Billoget, rng: random.Random, *, changes: int) -> None:
@@ -32,24 +29,6 @@ async def _random_history(billoget: Billoget, rng: random.Random, *, changes: in
         await admin.trigger(f"{family}.{action}", entity_id)
 
 
-def _mirror_matches(billoget_state: dict[str, list[dict[str, Any]]], worker: Any) -> list[str]:
-    problems = []
-    for table, entities in billoget_state.items():
-        family = FAMILY_OF_TABLE[table]
-        for entity in entities:
-            row = worker.store.get_entity(family, entity["id"])
-            if row is None:
-                problems.append(f"{family} {entity['id']} missing")
-            elif entity["deleted"]:
-                if not row.deleted:
-                    problems.append(f"{family} {entity['id']} should be deleted")
-            else:
-                expected = {k: v for k, v in entity.items() if k != "deleted"}
-                if row.deleted or row.data != expected:
-                    problems.append(f"{family} {entity['id']} differs")
-    return problems
-
-
 async def test_mirror_equals_billoget_after_shuffled_duplicated_deliveries(
     billoget: Billoget,
 ) -> None:
@@ -66,7 +45,7 @@ async def test_mirror_equals_billoget_after_shuffled_duplicated_deliveries(
     events = await worker.wait_done(ids)
 
     assert {e.status for e in events} == {"processed"}, [e.last_error for e in events]
-    assert _mirror_matches(await billoget.emulator.admin.state(), worker) == []
+    assert mirror_problems(await billoget.emulator.admin.state(), worker.store) == []
 
 
 async def test_an_update_delivered_after_the_delete_does_not_resurrect(
