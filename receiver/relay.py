@@ -67,6 +67,7 @@ class Relay:
         self._lock = asyncio.Lock()
         self._mark_later: Callable[[Sequence[str]], bool] | None = None
         self._recent: deque[tuple[float, Sequence[str]]] = deque()
+        self._in_hand: list[RelayItem] = []  # the batch run() is about to send
         self._outage_s: float | None = None  # an ended outage, until take_outage()
         self.wake = asyncio.Event()  # set when the broker is back: the sweeper runs at once
 
@@ -102,18 +103,20 @@ class Relay:
     async def run(self) -> None:
         """Drain the relay queue forever, one batch at a time."""
         while True:
-            batch = [await self._queue.get()]
-            if self._linger_s:
-                await asyncio.sleep(self._linger_s)
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            if self.broker_down and not self._retry_due():
-                log.debug("broker down: %d deliveries left for the sweeper", len(batch))
-                continue
+            batch = self._in_hand = [await self._queue.get()]
             try:
+                if self._linger_s:
+                    await asyncio.sleep(self._linger_s)
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                if self.broker_down and not self._retry_due():
+                    log.debug("broker down: %d deliveries left for the sweeper", len(batch))
+                    continue
                 await self.send(batch)
             except Exception:
                 log.exception("relaying %d deliveries failed; left for the sweeper", len(batch))
+            finally:
+                self._in_hand = []
 
     async def flush(self) -> None:
         """Send what is queued now (shutdown); failures are left for the next sweep."""
@@ -127,14 +130,16 @@ class Relay:
     async def send(self, items: Sequence[RelayItem], *, skip_recent: Collection[str] = ()) -> bool:
         """Enqueue ``items`` and mark them queued; False if the broker refused them.
 
-        Those of ``skip_recent`` that this relay sent in the last :data:`RECENT_WINDOW_S` are
-        left out (checked under the send lock, so a batch in flight counts as sent)."""
+        Those of ``skip_recent`` that this relay sent in the last :data:`RECENT_WINDOW_S`, or is
+        about to send, are left out (checked under the send lock, so a batch in flight counts
+        as sent)."""
         if not items:
             return True
         loop = asyncio.get_running_loop()
         async with self._lock:
             if skip_recent:
                 recent = self._recently_sent(loop.time()).intersection(skip_recent)
+                recent.update(i.delivery_id for i in self._in_hand)
                 items = [i for i in items if i.delivery_id not in recent]
                 if not items:
                     return True
