@@ -13,14 +13,13 @@ import pytest
 
 from core.store.sqlite.mirror import SQLiteMirrorStore
 from tests.fixtures.logscan import find_leaks
-from tests.fixtures.mirror import mirror_problems
+from tests.fixtures.mirror import mirror_problems, next_change
 from tests.fixtures.procs import wait_until
 from tests.fixtures.stack import MakeStack, Stack, report_fault
 
 SEED = 15
 CHANGES = 1500  # over about 100 entities, as in issue 15's run
 START_ENTITIES = {"customer": 40, "product": 30, "budget": 30}
-ACTIONS = (["created", "updated", "deleted", "approved"], [1, 6, 2, 1])
 PAUSE_S = 0.005
 DONE_TIMEOUT_S = 180.0
 
@@ -71,19 +70,10 @@ def _history(
             name, strike = faults[n]
             strike()
             struck.append(name)
-        family = rng.choice(list(live))
-        action = rng.choices(*ACTIONS)[0]
-        if action == "created" or not live[family]:
-            live[family].append(
-                stack.admin("POST", "/trigger", _body(f"{family}.created"))["data"]["id"]
-            )
-            continue
-        entity_id = rng.choice(live[family])
-        if action == "approved" and family != "budget":
-            action = "updated"
-        if action == "deleted":
-            live[family].remove(entity_id)
-        stack.admin("POST", "/trigger", _body(f"{family}.{action}", entity_id))
+        event, entity_id = next_change(rng, live)
+        answer = stack.admin("POST", "/trigger", _body(event, entity_id))
+        if entity_id is None:
+            live[event.split(".", 1)[0]].append(answer["data"]["id"])
         time.sleep(PAUSE_S)
     return struck
 

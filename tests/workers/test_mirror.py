@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from tests.fixtures.mirror import mirror_problems
+from tests.fixtures.mirror import mirror_problems, next_change
 from tests.workers.conftest import Billoget
 
 
@@ -16,17 +16,10 @@ async def _random_history(billoget: Billoget, rng: random.Random, *, changes: in
             created = await admin.trigger(f"{family}.created")
             live[family].append(created["data"]["id"])
     for _ in range(changes):
-        family = rng.choice(list(live))
-        action = rng.choices(["created", "updated", "deleted", "approved"], [1, 6, 2, 1])[0]
-        if action == "created" or not live[family]:
-            live[family].append((await admin.trigger(f"{family}.created"))["data"]["id"])
-            continue
-        entity_id = rng.choice(live[family])
-        if action == "approved" and family != "budget":
-            action = "updated"
-        if action == "deleted":
-            live[family].remove(entity_id)
-        await admin.trigger(f"{family}.{action}", entity_id)
+        event, entity_id = next_change(rng, live)
+        answer = await admin.trigger(event, entity_id)
+        if entity_id is None:
+            live[event.split(".", 1)[0]].append(answer["data"]["id"])
 
 
 async def test_mirror_equals_billoget_after_shuffled_duplicated_deliveries(
