@@ -124,7 +124,7 @@ class RedisRecovery:
         if outage_s is not None:
             self._outage_s = (self._outage_s or 0.0) + outage_s
             self._owed = bool(self._owed)
-        if lost:
+        if lost and self._outage_s is None:  # after an outage, the INFO line below says it
             log.warning(
                 "Redis lost its data (flushed, restarted without persistence, or replaced): "
                 "sending every unfinished event again from the store"
