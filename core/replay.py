@@ -19,7 +19,7 @@ from dramatiq.brokers.redis import RedisBroker
 from core.errors import ConfigError
 from core.queue import QUEUE_NAME, build_message
 from core.store import EventStore, Status, StoredEvent
-from core.times import format_time
+from core.times import format_time, parse_time, utc_text
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,12 @@ def parse_since(text: str, *, now: datetime | None = None) -> str:
     if match:
         ago = timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2)])
         return format_time((now or datetime.now(UTC)) - ago)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+    moment = parse_time(text)
+    if moment is None:
         raise ConfigError(
             f"--since {text!r} is neither an ISO-8601 time nor a duration like 2h or 7d"
-        ) from None
-    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        )
+    return utc_text(moment)
 
 
 @dataclass(slots=True)

@@ -1,6 +1,11 @@
 """One typed ``Settings`` for every process, read from the environment (and ``.env``).
 
-Built once in an entry point and passed down; nothing else reads ``os.environ``.
+Built once in an entry point (each ``billoget-hooks`` command, the workers' Dramatiq entry,
+``scripts/send_test_webhook``) and passed down. Nothing else reads ``os.environ``, with one
+exception: ``billoget-hooks dev`` (``billoget_hooks.devstack.stack``) looks at ``REDIS_URL`` and
+at whether ``BILLOGET_API_URL``/``BILLOGET_API_KEY``/``BILLOGET_WEBHOOK_SECRET`` are set to
+decide what to start, passes its environment on to the processes it starts, and builds their
+``Settings`` from the values it gives them.
 Secrets are ``SecretStr``: their repr and str are redacted.
 """
 
@@ -166,6 +171,12 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of every process."
+    )
+    # -- ingest efficiency (issue 14) --
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        "auto",
+        description="Event loop of `serve`: `auto` takes uvloop when it is installed "
+        "(the `fast` extra), else asyncio's own.",
     )
 
     @field_validator("billoget_webhook_secret")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -26,7 +26,7 @@ from core.errors import (
 from core.events import parse_envelope
 from core.signing import DEFAULT_TOLERANCE_S, WebhookSecret, verify
 from core.store import NewDelivery
-from core.times import format_time
+from core.times import utc_text
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -63,7 +63,7 @@ def _single_header(headers: CIMultiDictProxy[str], name: str) -> str | None:
 def _utc_text(moment: datetime) -> str:
     """UTC text for the store; a naive time is taken as UTC, an unconvertible one kept as is."""
     try:
-        return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        return utc_text(moment)
     except (OverflowError, ValueError):
         return moment.isoformat()
 

@@ -6,9 +6,9 @@ of what a dead worker held. The store still knows each of those events (``queued
 ``failed``), but the sweeper's stale rule (``RELAY_STALE_AFTER_S``, 5 minutes by default) would
 only find them much later.
 
-So the receiver keeps a marker in Redis: :data:`EPOCH_KEY` holds a random token, created with
-``SET NX`` by whoever finds it missing. :class:`EpochMarker` checks it on every sweep; when it
-is gone (or another receiver already replaced it), Redis lost its data and
+So the receiver keeps a marker in Redis: :data:`core.queue.REDIS_EPOCH_KEY` holds a random
+token, created with ``SET NX`` by whoever finds it missing. :class:`EpochMarker` checks it on
+every sweep; when it is gone (or another receiver already replaced it), Redis lost its data and
 :class:`RedisRecovery` sends every row ``received``, ``queued`` or ``failed`` (a retry keeps its
 remaining backoff, through Dramatiq's delay queue) in that same sweep. A healthy Redis with a
 long backlog keeps its marker: nothing is resent, whatever the age of the rows.
@@ -41,6 +41,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from core.errors import StoreUnavailableError
+from core.queue import REDIS_EPOCH_KEY
 from core.store import EventStore, RelayItem, Status, Unfinished
 from core.times import utcnow
 from receiver.broker import BrokerErrors
@@ -48,7 +49,6 @@ from receiver.relay import Relay
 
 log = logging.getLogger(__name__)
 
-EPOCH_KEY = "billoget-hooks:redis-epoch"
 DEFAULT_RESEND_PAGE = 1000
 
 
@@ -64,7 +64,7 @@ def redis_recovery(
 class EpochMarker:
     """The marker key in one Redis; blocking (call it on a thread)."""
 
-    def __init__(self, client: redis.Redis, *, key: str = EPOCH_KEY) -> None:
+    def __init__(self, client: redis.Redis, *, key: str = REDIS_EPOCH_KEY) -> None:
         self._client = client
         self._key = key
         self._seen: str | None = None

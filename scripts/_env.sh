@@ -4,18 +4,30 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
-ensure_venv() {
+LOCK="$ROOT/requirements-dev.lock"
+
+ensure_venv() {  # ensure_venv [EXTRAS]: .venv with the locked versions and this checkout, editable
     local extras="${1:-dev}"
     if [ ! -x "$PY" ]; then
         echo "==> creating $VENV" >&2
         python3 -m venv "$VENV"
         "$PY" -m pip install --quiet --upgrade pip >&2
     fi
-    local stamp="$VENV/.installed-$extras"
-    if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
-        echo "==> installing billoget-hooks[$extras] into $VENV" >&2
-        "$PY" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$extras]" >&2
-        touch "$stamp"
+    # reinstall whenever pyproject.toml or the lock changed (their content, not their mtime)
+    local stamp="$VENV/.installed-$extras" want
+    want="$(cat "$ROOT/pyproject.toml" "$LOCK" 2>/dev/null | "$PY" -c \
+        'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        if [ -f "$LOCK" ]; then
+            echo "==> installing the locked dependencies (requirements-dev.lock) into $VENV" >&2
+            "$PY" -m pip install --quiet --disable-pip-version-check -r "$LOCK" >&2
+            "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT" >&2
+        else
+            echo "!! no requirements-dev.lock: installing the newest allowed versions" \
+                "(scripts/lock writes it)" >&2
+            "$PY" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$extras]" >&2
+        fi
+        echo "$want" >"$stamp"
     fi
 }
 

@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,34 +37,22 @@ from typing import Any
 
 import aiohttp
 
+from billoget_hooks.procs import Proc, cli_argv, free_port, port_open, wait_until
+from emulator.client import EmulatorAdmin
+
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32
 WARMUP_PREFIX = "warmup_"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+POLL_S = 0.02
 
 
 def wait_for(condition: Callable[[], bool], *, timeout_s: float, what: str) -> float:
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout_s:
-            raise SystemExit(f"bench_e2e: timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.02)
-    return time.monotonic() - start
-
-
-def port_open(port: int) -> bool:
+    """:func:`~billoget_hooks.procs.wait_until` with a short poll; exit with one line if not."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+        return wait_until(condition, timeout_s=timeout_s, interval_s=POLL_S, what=what)
+    except TimeoutError as exc:
+        raise SystemExit(f"bench_e2e: {exc}") from None
 
 
 # -- 1. Dramatiq's no-op drain -------------------------------------------------------------
@@ -120,27 +105,21 @@ def noop_drain(redis_url: str, *, count: int, warmup: int, threads: int, timeout
 
 
 class Procs:
+    """Our processes of one run (:class:`~billoget_hooks.procs.Proc`), logs in ``log_dir``."""
+
     def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
         self.log_dir = log_dir
         self.env = env
-        self.running: list[subprocess.Popen[bytes]] = []
+        self.running: list[Proc] = []
 
     def start(self, name: str, *args: str, extra: dict[str, str] | None = None) -> None:
-        log = (self.log_dir / f"{name}.log").open("ab")
-        env = {**os.environ, **self.env, **(extra or {})}
-        cmd = [sys.executable, "-m", "billoget_hooks.cli", *args]
-        self.running.append(
-            subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        )
+        env = {**self.env, **(extra or {})}
+        proc = Proc(name, cli_argv(*args), self.log_dir / f"{name}.log", env, cwd=ROOT)
+        self.running.append(proc.start())
 
     def stop(self) -> None:
         for proc in reversed(self.running):
-            proc.terminate()
-        for proc in self.running:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            proc.stop(timeout_s=15)
 
 
 # -- posting signed webhooks ------------------------------------------------------------------
@@ -199,21 +178,25 @@ def run_phase(
 # -- the emulator's admin API --------------------------------------------------------------
 
 
-async def admin(base: str, method: str, path: str, body: Any = None) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, f"{base}/__emulator{path}", json=body) as response,
-    ):
-        return await response.json()
+def admin(base: str, call: Callable[[EmulatorAdmin], Any]) -> Any:
+    """One call of the emulator's admin client, e.g. ``admin(base, lambda a: a.requests())``."""
+
+    async def run() -> Any:
+        async with aiohttp.ClientSession() as session:
+            return await call(EmulatorAdmin(base, session))
+
+    return asyncio.run(run())
 
 
-async def prepare_emulator(base: str, entities: int) -> tuple[str, list[dict[str, Any]]]:
-    key = await admin(base, "POST", "/keys", {"name": "bench"})
-    customers = []
-    for _ in range(entities):
-        created = await admin(base, "POST", "/trigger", {"event": "customer.created"})
-        customers.append(created["data"])
-    return key["key"], customers
+def prepare_emulator(base: str, entities: int) -> tuple[str, list[dict[str, Any]]]:
+    async def run() -> tuple[str, list[dict[str, Any]]]:
+        async with aiohttp.ClientSession() as session:
+            emulator = EmulatorAdmin(base, session)
+            key = await emulator.create_key(name="bench")
+            created = [await emulator.trigger("customer.created") for _ in range(entities)]
+            return key["key"], [c["data"] for c in created]
+
+    return asyncio.run(run())
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -267,7 +250,7 @@ def main() -> int:
                 timeout_s=30,
                 what="the emulator and the receiver",
             )
-            api_key, customers = asyncio.run(prepare_emulator(emulator_base, args.entities))
+            api_key, customers = prepare_emulator(emulator_base, args.entities)
             procs.start(
                 "worker",
                 "worker",
@@ -315,13 +298,13 @@ def main() -> int:
                 f"(ratio {ratio:.2f} of the no-op drain; median of {args.rounds} rounds)"
             )
 
-            asyncio.run(admin(emulator_base, "DELETE", "/requests"))
+            admin(emulator_base, lambda a: a.clear_requests())
             bodies = []
             for i in range(args.events):
                 customer = customers[i % len(customers)]
                 bodies.append((f"burst_{i}", envelope("customer.updated", customer, f"burst_{i}")))
             burst_rate = run_phase(receiver_url, db, bodies, "burst_", timeout_s=bound())
-            calls = asyncio.run(admin(emulator_base, "GET", "/requests"))["data"]
+            calls = admin(emulator_base, lambda a: a.requests())
             too_many = sum(1 for c in calls if c["status"] == 429)
             print(
                 f"end to end, burst w/ fetch:  {burst_rate:8.0f} events/s "

@@ -1,6 +1,6 @@
 """The Billoget API as handlers see it: every call within the shared rate budget.
 
-:class:`BudgetedApi` wraps :class:`core.billoget_api.BillogetClient`. Before a call it checks the
+:class:`BudgetedApi` wraps :class:`core.billoget.BillogetClient`. Before a call it checks the
 remembered problems (a rejected key, a missing scope: no doomed call is made) and takes one
 call from the :class:`~workers.ratebudget.RateBudget`, waiting up to ``max_inline_wait_s`` and
 otherwise raising :class:`~workers.errors.BudgetWait` (the event is re-enqueued with that

@@ -16,15 +16,12 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 
-from core.store.sqlite.mirror import MirrorRow, normalize_time
+from core.queue import FETCH_LOCK_PREFIX
+from core.store.sqlite.mirror import MirrorRow
+from core.times import normalize_time
+from workers.lua import script
 
-LOCK_PREFIX = "billoget-hooks:fetch-lock:"
 DEFAULT_POLL_S = 0.02
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def mirror_covers(row: MirrorRow | None, *, event_updated_at: object, event_time: str) -> bool:
@@ -49,12 +46,12 @@ class EntityLock:
     def __init__(self, client: aioredis.Redis, *, ttl_s: float) -> None:
         self._redis = client
         self._ttl_ms = max(1, int(ttl_s * 1000))
-        self._release = client.register_script(_RELEASE)
+        self._release = client.register_script(script("lock_release"))
 
     @asynccontextmanager
     async def hold(self, name: str, *, wait_s: float) -> AsyncIterator[bool]:
         """Try to hold the lock ``name`` for up to ``wait_s``; yields whether it is held."""
-        key = LOCK_PREFIX + name
+        key = FETCH_LOCK_PREFIX + name
         token = uuid.uuid4().hex
         deadline = time.monotonic() + wait_s
         held = bool(await self._redis.set(key, token, nx=True, px=self._ttl_ms))

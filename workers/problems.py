@@ -14,11 +14,9 @@ import time
 
 import redis.asyncio as aioredis
 
-from core.queue import WORKER_PROBLEMS_KEY
+from core.queue import WORKER_PROBLEM_PREFIX, WORKER_PROBLEMS_KEY
 
 log = logging.getLogger(__name__)
-
-_ACTIVE_PREFIX = "billoget-hooks:worker:problem:"
 
 
 class ProblemBoard:
@@ -38,12 +36,12 @@ class ProblemBoard:
         record = json.dumps({"message": message, "at": time.time()})
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(WORKER_PROBLEMS_KEY, name, record)
-            pipe.set(_ACTIVE_PREFIX + name, detail or name, px=self._ttl_ms)
+            pipe.set(WORKER_PROBLEM_PREFIX + name, detail or name, px=self._ttl_ms)
             await pipe.execute()
 
     async def active(self, name: str) -> str | None:
         """The detail of a remembered problem (skip the API call), else None."""
-        value = await self._redis.get(_ACTIVE_PREFIX + name)
+        value = await self._redis.get(WORKER_PROBLEM_PREFIX + name)
         return None if value is None else _text(value)
 
     async def clear(self, *names: str) -> None:
@@ -54,7 +52,7 @@ class ProblemBoard:
                 log.info("resolved: %s", name)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hdel(WORKER_PROBLEMS_KEY, *names)
-            pipe.delete(*(_ACTIVE_PREFIX + n for n in names))
+            pipe.delete(*(WORKER_PROBLEM_PREFIX + n for n in names))
             await pipe.execute()
 
     async def all(self) -> dict[str, str]:

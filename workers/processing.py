@@ -1,14 +1,20 @@
 """Process one delivery: load it from the store, route it to handlers, record the outcome.
 
-Outcomes (the store is the record, Redis only carries the delivery id):
+Every attempt ends in a :class:`core.store.Result`, the one vocabulary from the verdict to the
+stored status (the store is the record, Redis only carries the delivery id):
 
 - ``processed`` with what the handlers said (``mirrored``, ``coalesced``, ``no handler``, ...);
-- ``failed`` (retry): attempts, next attempt (exponential backoff, full jitter, at least the
-  ``Retry-After`` of a 503), last error; then re-enqueued with that delay;
-- ``queued`` again (deferred): waiting for the API rate budget, a 429's ``Retry-After`` or an
-  entity another worker is fetching. The attempt is not counted: waiting never kills an event;
-- ``dead`` with the reason: a permanent error (401/403, 404, 422, a handler's ``ValueError``)
-  or retries exhausted.
+- ``failed``: any exception that is not one of those below (``ValueError``,
+  ``pydantic.ValidationError``, ``JSONDecodeError``, a 5xx, a timeout, ...). Attempts, next
+  attempt (exponential backoff, full jitter, at least the ``Retry-After`` of a 503), last error;
+  then re-enqueued with that delay, and ``dead`` with the last error once ``WORKER_MAX_ATTEMPTS``
+  are spent;
+- ``deferred`` (stored as ``queued``): waiting for the API rate budget, a 429's ``Retry-After``
+  or an entity another worker is fetching. The attempt is not counted: waiting never kills an
+  event;
+- ``dead`` at once only for :class:`core.errors.PermanentError`: the API's permanent answers
+  (401, 403, 404, 422, a response that breaks the contract), a handler's own ``PermanentError``,
+  or a stored body that is not an envelope.
 """
 
 from __future__ import annotations
@@ -19,15 +25,14 @@ import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from core.billoget import ApiError, ApiServerError, RateLimitedError
 from core.errors import InvalidEnvelopeError, PermanentError, RetryLater, StoreUnavailableError
 from core.events import parse_envelope
-from core.store import Outcome, StartAttempt, StoredEvent
+from core.store import Outcome, Result, StartAttempt, StoredEvent
 from core.store.sqlite.mirror import MirrorStore
-from core.times import format_time
+from core.times import seconds_from_now
 from workers.api import BudgetedApi
 from workers.handlers.context import HandlerContext, delivery_logger
 from workers.handlers.registry import Handler, HandlerRegistry
@@ -45,7 +50,10 @@ Enqueue = Callable[[str, str, float], None]
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    kind: Literal["processed", "retry", "defer", "dead"]
+    """What the worker made of one attempt: its :class:`~core.store.Result`, the outcome or error
+    text, and for ``failed`` / ``deferred`` the least delay before the next one."""
+
+    kind: Result
     text: str
     delay_s: float = 0.0
 
@@ -55,24 +63,25 @@ RunCoroutine = Callable[[Coroutine[Any, Any, Verdict]], Verdict]
 
 
 def classify(exc: BaseException) -> Verdict:
-    """What an exception raised by a handler means for the event (before the retry limit)."""
+    """What an exception raised by a handler means for the event (before the retry limit):
+    only a :class:`PermanentError` is dead at once; anything else is ``failed`` (retried)."""
     if isinstance(exc, RateLimitedError):
-        return Verdict("defer", f"rate limited by Billoget (429): {exc.message}", exc.retry_after_s)
+        return Verdict(
+            Result.DEFERRED, f"rate limited by Billoget (429): {exc.message}", exc.retry_after_s
+        )
     if isinstance(exc, RetryLater):
-        return Verdict("defer", exc.message, exc.delay_s)
+        return Verdict(Result.DEFERRED, exc.message, exc.delay_s)
     if isinstance(exc, PermanentError):
-        return Verdict("dead", exc.message)
-    if isinstance(exc, ValueError):
-        return Verdict("dead", f"handler refused the event: {exc}")
+        return Verdict(Result.DEAD, exc.message)
     if isinstance(exc, REDIS_ERRORS):  # the entity lock or the rate budget: Redis is away
-        return Verdict("retry", f"Redis unavailable: {type(exc).__name__}: {exc}")
+        return Verdict(Result.FAILED, f"Redis unavailable: {type(exc).__name__}: {exc}")
     if isinstance(exc, ApiServerError):
-        return Verdict("retry", exc.message, exc.retry_after_s or 0.0)
+        return Verdict(Result.FAILED, exc.message, exc.retry_after_s or 0.0)
     if isinstance(exc, ApiError):
-        return Verdict("retry" if exc.retryable else "dead", exc.message)
+        return Verdict(Result.FAILED, exc.message)
     if isinstance(exc, TimeoutError):
-        return Verdict("retry", "timed out")
-    return Verdict("retry", f"{type(exc).__name__}: {exc}")
+        return Verdict(Result.FAILED, "timed out")
+    return Verdict(Result.FAILED, f"{type(exc).__name__}: {exc}")
 
 
 class Processor:
@@ -116,17 +125,17 @@ class Processor:
                 "[%s] event store unavailable (%s): again in %.1f s", delivery_id, exc, delay_s
             )
             self._enqueue(delivery_id, event_type or "", delay_s)
-            return Verdict("defer", "event store unavailable", delay_s)
+            return Verdict(Result.DEFERRED, "event store unavailable", delay_s)
         return verdict
 
     def _run(self, event: StoredEvent) -> Verdict:
         try:
             envelope = parse_envelope(event.body)
         except InvalidEnvelopeError as exc:
-            return Verdict("dead", f"stored body is not a Billoget envelope: {exc.message}")
+            return Verdict(Result.DEAD, f"stored body is not a Billoget envelope: {exc.message}")
         handlers = self._registry.resolve(envelope.event)
         if not handlers:
-            return Verdict("processed", NO_HANDLER)
+            return Verdict(Result.PROCESSED, NO_HANDLER)
         ctx = HandlerContext(
             envelope=envelope,
             event=event,
@@ -149,36 +158,38 @@ class Processor:
             raise
         except Exception as exc:
             verdict = classify(exc)
-            if verdict.kind == "retry" and not isinstance(
+            if verdict.kind is Result.FAILED and not isinstance(
                 exc, (ApiError, TimeoutError, *REDIS_ERRORS)
             ):
                 log.warning("[%s] handler raised", ctx.delivery_id, exc_info=True)
             return verdict
-        return Verdict("processed", "; ".join(outcomes) or "processed")
+        return Verdict(Result.PROCESSED, "; ".join(outcomes) or "processed")
 
     def _record(self, event: StoredEvent, verdict: Verdict) -> None:
         delivery_id = event.delivery_id
         attempt = event.attempts + 1
         text = verdict.text[:MAX_TEXT]
-        if verdict.kind == "retry" and self._policy.exhausted(attempt):
-            verdict = Verdict("dead", f"retries exhausted after {attempt} attempts: {text}")
+        if verdict.kind is Result.FAILED and self._policy.exhausted(attempt):
+            verdict = Verdict(Result.DEAD, f"retries exhausted after {attempt} attempts: {text}")
             text = verdict.text[:MAX_TEXT]
-        if verdict.kind == "processed":
-            self._writer.write(Outcome(delivery_id, "processed", text))
+        if verdict.kind is Result.PROCESSED:
+            self._writer.write(Outcome(delivery_id, Result.PROCESSED, text))
             log.debug("[%s] processed: %s", delivery_id, text)
-        elif verdict.kind == "dead":
-            self._writer.write(Outcome(delivery_id, "dead", text))
+        elif verdict.kind is Result.DEAD:
+            self._writer.write(Outcome(delivery_id, Result.DEAD, text))
             log.warning("[%s] %s is dead: %s", delivery_id, event.event_type, text)
-        elif verdict.kind == "retry":
+        elif verdict.kind is Result.FAILED:
             delay_s = self._policy.delay_s(attempt, retry_after_s=verdict.delay_s or None)
-            self._writer.write(Outcome(delivery_id, "failed", text, _after(delay_s)))
+            self._writer.write(Outcome(delivery_id, Result.FAILED, text, seconds_from_now(delay_s)))
             log.info(
                 "[%s] attempt %d failed (%s): retry in %.1f s", delivery_id, attempt, text, delay_s
             )
             self._enqueue(delivery_id, event.event_type, delay_s)
         else:
             delay_s = max(verdict.delay_s, 0.0)
-            self._writer.write(Outcome(delivery_id, "deferred", text, _after(delay_s)))
+            self._writer.write(
+                Outcome(delivery_id, Result.DEFERRED, text, seconds_from_now(delay_s))
+            )
             log.debug("[%s] deferred %.1f s: %s", delivery_id, delay_s, text)
             self._enqueue(delivery_id, event.event_type, delay_s)
 
@@ -191,7 +202,3 @@ async def _call(handler: Handler, ctx: HandlerContext) -> str | None:
         if inspect.isawaitable(result):
             result = await result
     return None if result is None else str(result)
-
-
-def _after(delay_s: float) -> str:
-    return format_time(datetime.now(UTC) + timedelta(seconds=delay_s))

@@ -10,7 +10,12 @@ Three rules, checked atomically by one Lua script before each API call:
 
 The latest ``X-RateLimit-*`` values (from any worker) live in a Redis hash. ``acquire`` answers
 with the seconds to wait (0 = go); callers wait briefly or re-enqueue the event with a delay.
-Redis time is used throughout, so worker clocks do not matter.
+
+Clocks: the window, the pacing gap and the block are kept in Redis time (the scripts,
+``workers/lua/budget_*.lua``, read ``TIME``), so for them the workers' clocks do not matter.
+``X-RateLimit-Reset`` is Billoget's absolute Unix time; :meth:`RateBudget.acquire` and
+:meth:`RateBudget.learn` compare it with this worker's ``time.time()`` (a worker whose clock is
+S seconds off waits for a reset S seconds off, and the hash's TTL is off by as much).
 """
 
 from __future__ import annotations
@@ -22,44 +27,12 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from core.queue import API_BUDGET_PREFIX
+from workers.lua import script
+
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "billoget-hooks:api-budget"
 DEFAULT_WINDOW_S = 3600
-
-_ACQUIRE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local window = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local gap = tonumber(ARGV[3])
-local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
-if blocked > now then return tostring(blocked - now) end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return tostring(math.max(tonumber(oldest[2]) + window - now, 0.001))
-end
-if gap > 0 then
-  local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if nxt > now then return tostring(nxt - now) end
-  redis.call('SET', KEYS[2], tostring(now + gap), 'PX', math.ceil(gap * 1000) + 1000)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
-return '0'
-"""
-
-_BLOCK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local until_ts = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ts > current then
-  redis.call('SET', KEYS[1], tostring(until_ts), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
-end
-return tostring(until_ts)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +58,7 @@ class RateBudget:
         pace_below: int,
     ) -> None:
         self._redis = client
-        base = f"{KEY_PREFIX}:{scope}"
+        base = f"{API_BUDGET_PREFIX}:{scope}"
         self._calls_key = f"{base}:calls"
         self._pace_key = f"{base}:next"
         self._block_key = f"{base}:blocked-until"
@@ -93,8 +66,8 @@ class RateBudget:
         self._budget_per_hour = budget_per_hour
         self._reserve = reserve
         self._pace_below = pace_below
-        self._acquire = client.register_script(_ACQUIRE)
-        self._block = client.register_script(_BLOCK)
+        self._acquire = client.register_script(script("budget_acquire"))
+        self._block = client.register_script(script("budget_block"))
 
     async def acquire(self) -> float:
         """Take one call from the budget: 0.0 if granted, else the seconds to wait first."""

@@ -1,7 +1,5 @@
-"""The dev stack's talk with the emulator's admin API, and its demo events.
-
-Plain HTTP against ``/__emulator/`` (``core`` does not import the emulator package).
-"""
+"""The dev stack's key and demo events, through the emulator's own admin client
+(:class:`emulator.client.EmulatorAdmin`)."""
 
 from __future__ import annotations
 
@@ -19,14 +17,14 @@ import aiohttp
 from billoget_hooks.sender.send import send_many
 from core.signing import WebhookSecret
 from core.store import DONE_STATUSES, EventStore
+from emulator.client import EmulatorAdmin
 
-ADMIN = "/__emulator"
 KEY_CHARS = string.ascii_letters + string.digits
 _ENV_LINE = re.compile(r"^export ([A-Z_]+)=(.*)$")
 
 
-class AdminError(RuntimeError):
-    pass
+class DemoError(RuntimeError):
+    """The receiver refused a demo webhook."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,32 +54,14 @@ def dev_credentials(previous: dict[str, str]) -> Credentials:
     return Credentials(f"bk_test_{token}", WebhookSecret(secrets.token_bytes(24)).encode())
 
 
-async def admin_call(
-    session: aiohttp.ClientSession, base_url: str, method: str, path: str, body: Any = None
-) -> Any:
-    async with session.request(method, f"{base_url}{ADMIN}{path}", json=body) as response:
-        data = await response.json()
-        if response.status >= 400:
-            raise AdminError(f"emulator {method} {ADMIN}{path} answered {response.status}: {data}")
-        return data
-
-
-async def create_dev_key(
-    session: aiohttp.ClientSession, base_url: str, creds: Credentials, *, webhook_url: str
-) -> None:
+async def create_dev_key(admin: EmulatorAdmin, creds: Credentials, *, webhook_url: str) -> None:
     """A test key with every scope, delivering to the local receiver."""
-    await admin_call(
-        session,
-        base_url,
-        "POST",
-        "/keys",
-        {
-            "environment": "test",
-            "name": "billoget-hooks dev",
-            "webhookUrl": webhook_url,
-            "key": creds.api_key,
-            "webhookSecret": creds.webhook_secret,
-        },
+    await admin.create_key(
+        environment="test",
+        name="billoget-hooks dev",
+        webhookUrl=webhook_url,
+        key=creds.api_key,
+        webhookSecret=creds.webhook_secret,
     )
 
 
@@ -90,22 +70,22 @@ def _entity(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def send_demo(
+    admin: EmulatorAdmin,
     session: aiohttp.ClientSession,
-    base_url: str,
     *,
     receiver_url: str,
     secret: WebhookSecret,
 ) -> list[str]:
     """Seed demo data, trigger a few changes, send two webhooks directly; the delivery ids."""
-    seeded = await admin_call(session, base_url, "POST", "/seed", {})
+    seeded = await admin.seed()
     ids: list[str] = list(seeded["deliveries"])
     budgets, customers = seeded["data"]["budgets"], seeded["data"]["customers"]
-    for trigger in (
-        {"event": "customer.updated", "id": customers[0], "changes": {"phone": "+54 11 5555-0100"}},
-        {"event": "budget.expired", "id": budgets[0]},
-    ):
-        ids += (await admin_call(session, base_url, "POST", "/trigger", trigger))["deliveries"]
-    state = (await admin_call(session, base_url, "GET", "/state"))["data"]
+    changed = await admin.trigger(
+        "customer.updated", customers[0], changes={"phone": "+54 11 5555-0100"}
+    )
+    expired = await admin.trigger("budget.expired", budgets[0])
+    ids += [*changed["deliveries"], *expired["deliveries"]]
+    state = await admin.state()
     for event, row in (
         ("customer.updated", state["customers"][1]),
         ("product.updated", state["products"][0]),
@@ -115,7 +95,7 @@ async def send_demo(
         )
         bad = [a for a in summary.answers if a.status is None or a.status >= 300]
         if bad:
-            raise AdminError(f"the receiver refused a demo webhook: {bad[0].status} {bad[0].text}")
+            raise DemoError(f"the receiver refused a demo webhook: {bad[0].status} {bad[0].text}")
         ids += [p.delivery_id for p in prepared]
     return ids
 

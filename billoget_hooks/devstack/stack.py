@@ -25,7 +25,6 @@ import aiohttp
 
 from billoget_hooks.console import out
 from billoget_hooks.devstack.demo import (
-    AdminError,
     Credentials,
     create_dev_key,
     dev_credentials,
@@ -41,6 +40,7 @@ from core.selfcheck.run import DEFAULT_WAIT_S, run_selfcheck, throttled_wait_s
 from core.settings import Settings
 from core.signing import WebhookSecret
 from core.store import EventStore, open_store
+from emulator.client import EmulatorAdmin, EmulatorError
 
 DEFAULT_RECEIVER_PORT = 8080
 DEFAULT_EMULATOR_PORT = 8090
@@ -199,7 +199,8 @@ class DevStack:
         await self._wait_http(child, f"{base}/__emulator/keys", timeout_s=DEFAULT_START_TIMEOUT_S)
         creds = dev_credentials(read_env_file(self.plan.env_file))
         async with aiohttp.ClientSession() as session:
-            await create_dev_key(session, base, creds, webhook_url=self.plan.receiver_url)
+            admin = EmulatorAdmin(base, session)
+            await create_dev_key(admin, creds, webhook_url=self.plan.receiver_url)
         out(f"==> emulator on {base} with a test key delivering to {self.plan.receiver_url}")
         return base, creds
 
@@ -252,8 +253,9 @@ class DevStack:
         out("==> demo: seeding the emulator, triggering changes, sending two webhooks directly")
         secret = WebhookSecret.parse(creds.webhook_secret)
         async with aiohttp.ClientSession() as session:
+            admin = EmulatorAdmin(emulator, session)
             ids = await send_demo(
-                session, emulator, receiver_url=self.plan.receiver_url, secret=secret
+                admin, session, receiver_url=self.plan.receiver_url, secret=secret
             )
         statuses = await wait_processed(store, ids, timeout_s=DEFAULT_DEMO_TIMEOUT_S)
         counts = Counter(statuses.values())
@@ -358,7 +360,7 @@ async def run_async(args: argparse.Namespace, environ: Mapping[str, str]) -> int
             return EXIT_INTERRUPTED
         try:
             all_ok = up.result()
-        except (RuntimeError, AdminError, ConfigError, aiohttp.ClientError) as exc:
+        except (RuntimeError, EmulatorError, ConfigError, aiohttp.ClientError) as exc:
             out(f"!! could not bring the stack up: {exc}")
             return EXIT_FAILED
         except Exception as exc:  # say it in one line, then still stop every child

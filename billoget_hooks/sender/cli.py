@@ -3,6 +3,9 @@
 Exit codes: 0 every answer was the expected one (2xx for a good delivery, 401 for one broken on
 purpose with --stale/--future/--tamper/--no-signature); 1 some answer was not; 2 bad usage or
 configuration; 3 the receiver (or Billoget, with --via-api) could not be reached.
+
+Options left out default to the product's settings (:func:`core.settings.load_settings`: the
+environment and ``.env``), with the options given as overrides.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from billoget_hooks.sender.send import (
 from core.errors import BillogetHooksError, ConfigError
 from core.events import KNOWN_EVENTS
 from core.samples import sample_data
-from core.settings import DEFAULT_API_URL
+from core.settings import Settings, load_settings
 from core.signing import WebhookSecret, parse_secrets
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--url",
-        default=os.environ.get("BILLOGET_PUBLIC_URL") or DEFAULT_URL,
+        default=None,
         help=f"receiver URL (default: $BILLOGET_PUBLIC_URL, else {DEFAULT_URL})",
     )
     p.add_argument(
@@ -101,9 +103,20 @@ def load_data(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-def load_secrets(args: argparse.Namespace) -> list[WebhookSecret]:
-    raw = args.secret or os.environ.get("BILLOGET_WEBHOOK_SECRET", "")
-    secrets = parse_secrets(raw)
+def load_options(args: argparse.Namespace) -> Settings:
+    """The settings, with the options given on the command line as overrides."""
+    overrides = {
+        "billoget_webhook_secret": args.secret,
+        "billoget_public_url": args.url,
+        "billoget_api_key": args.api_key,
+        "billoget_api_url": args.api_url,
+    }
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_secrets(settings: Settings) -> list[WebhookSecret]:
+    secret = settings.billoget_webhook_secret
+    secrets = parse_secrets(secret.get_secret_value() if secret else "")
     if not secrets:
         raise ConfigError("no secret: pass --secret whsec_... or set BILLOGET_WEBHOOK_SECRET")
     return secrets
@@ -147,13 +160,14 @@ def exit_code(summary: Summary, fault: Fault) -> int:
     return EXIT_UNEXPECTED
 
 
-async def send_direct(args: argparse.Namespace) -> int:
+async def send_direct(args: argparse.Namespace, settings: Settings) -> int:
     fault = Fault(
         stale=args.stale, future=args.future, tamper=args.tamper, no_signature=args.no_signature
     )
+    url = settings.billoget_public_url or DEFAULT_URL
     prepared, summary = await send_many(
-        url=args.url,
-        secrets=load_secrets(args),
+        url=url,
+        secrets=load_secrets(settings),
         event=args.event,
         data=load_data(args),
         fault=fault,
@@ -163,9 +177,9 @@ async def send_direct(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
     )
     if args.count == 1:
-        print_single(args.url, prepared[0], summary, fault)
+        print_single(url, prepared[0], summary, fault)
     else:
-        out(f"→ POST {args.url}: {args.count} x {args.event}, concurrency {args.concurrency}")
+        out(f"→ POST {url}: {args.count} x {args.event}, concurrency {args.concurrency}")
         for answer in summary.answers:
             if not is_expected(answer, fault):
                 print_answer(answer, fault)
@@ -174,7 +188,7 @@ async def send_direct(args: argparse.Namespace) -> int:
     return exit_code(summary, fault)
 
 
-async def send_via_api(args: argparse.Namespace) -> int:
+async def send_via_api(args: argparse.Namespace, settings: Settings) -> int:
     from core.billoget import (
         ApiConnectionError,
         ApiError,
@@ -183,8 +197,9 @@ async def send_via_api(args: argparse.Namespace) -> int:
         BillogetClient,
     )
 
-    key = ApiKey.parse(args.api_key or os.environ.get("BILLOGET_API_KEY", ""))
-    api_url = args.api_url or os.environ.get("BILLOGET_API_URL") or DEFAULT_API_URL
+    secret_key = settings.billoget_api_key
+    key = ApiKey.parse(secret_key.get_secret_value() if secret_key else "")
+    api_url = settings.billoget_api_url
     data = load_data(args)
     out(f"→ POST {api_url.rstrip('/')}/api/public/webhooks/test (key {key.prefix}…)")
     out(f"  {_short(json.dumps({'event': args.event, 'data': data}, ensure_ascii=False))}")
@@ -208,7 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err("send_test_webhook: --count and --concurrency must be at least 1")
         return EXIT_USAGE
     try:
-        return asyncio.run(send_via_api(args) if args.via_api else send_direct(args))
+        settings = load_options(args)
+        return asyncio.run(
+            send_via_api(args, settings) if args.via_api else send_direct(args, settings)
+        )
     except ConfigError as exc:
         err(f"send_test_webhook: {exc.message}")
         return EXIT_USAGE

@@ -18,7 +18,6 @@ import logging
 import math
 import secrets
 import time
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -40,7 +39,7 @@ from core.selfcheck.report import (
 )
 from core.settings import Settings
 from core.store import EventStore
-from core.times import utcnow
+from core.times import epoch, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,6 @@ DEFAULT_WAIT_S = 30.0
 DEFAULT_POLL_INTERVAL_S = 0.2
 TEST_ENDPOINT_MIN_INTERVAL_S = 6.0  # Billoget allows 10 test webhooks a minute
 RECEIVER_PROBE_TIMEOUT_S = 1.0
-_STORE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def new_nonce() -> str:
@@ -59,10 +57,6 @@ def selfcheck_event_data(nonce: str) -> dict[str, Any]:
     """The test event's data: the nonce the receiver looks for, and nothing that reads as a
     business change (see :func:`core.samples.selfcheck_data`)."""
     return selfcheck_data(nonce)
-
-
-def _epoch(stored_time: str) -> float:
-    return datetime.strptime(stored_time + "+0000", _STORE_TIME_FORMAT + "%z").timestamp()
 
 
 async def wait_for_round_trip(
@@ -78,7 +72,7 @@ async def wait_for_round_trip(
     while True:
         found = await asyncio.to_thread(store.find_selfcheck, nonce)
         if found is not None:
-            return max(0.0, (_epoch(found.received_at) - sent_at) * 1000)
+            return max(0.0, (epoch(found.received_at) - sent_at) * 1000)
         if time.monotonic() >= deadline:
             return None
         await asyncio.sleep(min(poll_interval_s, max(0.0, deadline - time.monotonic())))

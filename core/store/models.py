@@ -4,6 +4,12 @@
 (:mod:`core.store.sqlite.store`) implements it today, and a PostgreSQL store can implement it later
 without touching its callers. Status moves ``received → queued → processed | failed | dead``;
 ``failed`` goes back to ``queued`` when retried. Outcomes are recorded with their reason.
+
+One vocabulary from the worker to the row: an attempt ends in a :class:`Result` (the worker's
+verdict and the :class:`Outcome` write both carry it), and each result names the
+:class:`Status` it leaves the row in (:attr:`Result.status`): ``processed``, ``failed`` and
+``dead`` are stored under their own name; ``deferred`` (waiting, not counted) puts the row back
+to ``queued``.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 class Status(StrEnum):
@@ -23,6 +29,20 @@ class Status(StrEnum):
 
 
 DONE_STATUSES = frozenset({Status.PROCESSED, Status.DEAD})
+
+
+class Result(StrEnum):
+    """How one processing attempt ended."""
+
+    PROCESSED = "processed"  # the handlers are done: the text is the outcome
+    FAILED = "failed"  # counted; retried with backoff until the attempts are spent
+    DEFERRED = "deferred"  # waiting (rate budget, a 429, a busy entity): not counted
+    DEAD = "dead"  # never retried: the text is the reason
+
+    @property
+    def status(self) -> Status:
+        """The status this result leaves the stored row in."""
+        return Status.QUEUED if self is Result.DEFERRED else Status(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +238,12 @@ class StartAttempt:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """An attempt's outcome as one write of a batch: ``processed`` (``text`` is the outcome),
-    ``failed`` / ``deferred`` (``text`` is the error or reason, with ``next_attempt_at``) or
-    ``dead`` (``text`` is the reason); see the ``mark_*`` methods."""
+    """An attempt's :class:`Result` as one write of a batch: ``processed`` (``text`` is the
+    outcome), ``failed`` / ``deferred`` (``text`` is the error or reason, with
+    ``next_attempt_at``) or ``dead`` (``text`` is the reason); see the ``mark_*`` methods."""
 
     delivery_id: str
-    kind: Literal["processed", "failed", "dead", "deferred"]
+    kind: Result
     text: str
     next_attempt_at: str | None = None
 

@@ -15,13 +15,13 @@ import redis
 from dramatiq.brokers.stub import StubBroker
 
 from billoget_hooks.cli import main
+from billoget_hooks.procs import Proc, free_port
 from core.queue import QUEUE_NAME
 from core.samples import envelope_bytes, sample_data
 from core.store import NewDelivery, Status
 from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.emulator import RunningEmulator, emulator, emulator_factory, http_session
 from tests.fixtures.infra import TEST_SECRET
-from tests.fixtures.procs import Proc, free_port
 from tests.fixtures.receiver import MakeReceiver, redis_url_of
 
 __all__ = ["emulator", "emulator_factory", "http_session"]

@@ -16,8 +16,8 @@ import pytest
 
 from billoget_hooks.devstack.demo import dev_credentials, read_env_file
 from billoget_hooks.devstack.stack import make_plan
+from billoget_hooks.procs import free_port, port_open
 from core.errors import ConfigError
-from tests.fixtures.procs import free_port, port_open
 
 DEV_TIMEOUT_S = 90
 

@@ -10,11 +10,11 @@ import sys
 
 import aiohttp
 
+from billoget_hooks.procs import free_port
 from core.signing import WebhookSecret
 from emulator import commands
 from emulator.keys import ApiKey, KeyStatus, Scope
 from tests.fixtures.emulator import call_api
-from tests.fixtures.procs import free_port
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import aiohttp
 
+from billoget_hooks.procs import free_port
 from tests.fixtures.emulator import RunningEmulator, call_api
-from tests.fixtures.procs import ProcessFactory, free_port
+from tests.fixtures.procs import ProcessFactory
 
 
 async def test_a_served_receiver_accepts_the_emulators_signed_deliveries(

@@ -51,7 +51,7 @@ def test_a_receiver_killed_under_load_loses_nothing_and_processes_each_event_onc
         trigger = pool.submit(trigger_all)
         senders = [pool.submit(send_until_2xx, stack, i, answered) for i in direct_ids]
         # kill -9 once a third of the load is through, then bring it back
-        from tests.fixtures.procs import wait_until
+        from billoget_hooks.procs import wait_until
 
         wait_until(lambda: len(answered) >= DIRECT // 3, timeout_s=20, what="a third sent")
         stack.receiver.kill9()

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from tests.fixtures.procs import wait_until
+from billoget_hooks.procs import wait_until
 from tests.fixtures.stack import MakeStack, Stack, report_fault
 
 EVENTS = 150
@@ -50,7 +50,7 @@ def test_a_redis_restart_without_persistence_under_load_recovers_within_the_boun
     make_stack: MakeStack,
 ) -> None:
     stack = make_stack(fast_worker=False)
-    customer_ids = stack.admin("POST", "/seed", {"environment": "test"})["data"]["customers"]
+    customer_ids = stack.admin(lambda a: a.seed())["data"]["customers"]
     ids = [f"dlv_redis_{i:03d}" for i in range(EVENTS)]
     latencies: dict[str, float] = {}
     statuses: dict[str, int | None] = {}

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from tests.fixtures.procs import wait_until
+from billoget_hooks.procs import wait_until
 from tests.fixtures.stack import MakeStack, Stack, report_fault
 
-BUSY_TIMEOUT_S = 5.0  # core.store_sqlite.DEFAULT_BUSY_TIMEOUT_MS
+BUSY_TIMEOUT_S = 5.0  # core.store.sqlite.connections.DEFAULT_BUSY_TIMEOUT_MS
 
 
 def assert_503(status: int | None, answer: object) -> None:

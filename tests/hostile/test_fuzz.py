@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from billoget_hooks.procs import free_port
 from core.errors import ClientError, InvalidEnvelopeError, VerificationError
 from core.events import Envelope, parse_envelope
 from core.settings import Settings
@@ -29,7 +30,6 @@ from core.store.sqlite.store import SQLiteEventStore
 from receiver.app import create_app
 from receiver.ingest import Ingestor
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
-from tests.fixtures.procs import free_port
 
 NOW = 1_700_000_000
 SECRETS = [WebhookSecret.parse(TEST_SECRET)]

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from billoget_hooks.procs import free_port
 from core.settings import Settings
 from receiver.app import create_app
 from receiver.keys import READINESS_CHECKS_KEY
 from receiver.readiness import CheckResult
-from tests.fixtures.procs import free_port
 from tests.fixtures.receiver import MakeReceiver, ReceiverClient, post_delivery
 
 

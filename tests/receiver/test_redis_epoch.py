@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from core.queue import QUEUE_NAME
+from core.queue import QUEUE_NAME, REDIS_EPOCH_KEY
 from core.settings import Settings
 from core.store import NewDelivery, RelayItem
 from core.store.sqlite.store import SQLiteEventStore
@@ -185,7 +185,7 @@ async def test_the_end_of_an_outage_sends_what_arrived_meanwhile_at_once_and_say
     assert settings.relay_received_grace_s == 10
     client = await make_receiver(settings=settings)
     with redis.Redis.from_url(url) as check:
-        await eventually(lambda: check.exists("billoget-hooks:redis-epoch") == 1, what="marker")
+        await eventually(lambda: check.exists(REDIS_EPOCH_KEY) == 1, what="marker")
     with caplog.at_level(logging.INFO, logger="receiver"):
         private_redis.stop()  # no persistence: it comes back empty
         ids = [f"dlv_meanwhile_{i}" for i in range(10)]

@@ -13,9 +13,10 @@ import redis
 import standardwebhooks
 
 from billoget_hooks.cli import main
+from billoget_hooks.procs import free_port
 from core.store.sqlite.store import SQLiteEventStore
 from tests.fixtures.infra import TEST_SECRET
-from tests.fixtures.procs import ProcessFactory, free_port
+from tests.fixtures.procs import ProcessFactory
 from tests.fixtures.receiver import envelope, eventually, queued_messages
 
 

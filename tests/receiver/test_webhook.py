@@ -31,6 +31,17 @@ VECTOR_BODY = b'{"test": 2432232314}'
 VECTOR_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
+def _message_ids(client: redis.Redis) -> list[str]:
+    return [str(m["args"][0]) for m in queued_messages(client)]
+
+
+async def _relayed_up_to_a_marker(client: ReceiverClient, receiver_redis: redis.Redis) -> None:
+    """Post one more delivery and wait for its message: the relay sends in order, so whatever
+    the deliveries before it were going to enqueue is on Redis by then."""
+    assert (await post_delivery(client, "dlv_marker"))[0] == 200
+    await eventually(lambda: "dlv_marker" in _message_ids(receiver_redis), what="the marker")
+
+
 async def test_a_standardwebhooks_signed_delivery_is_stored_and_enqueued(
     receiver_client: ReceiverClient, store: SQLiteEventStore, receiver_redis: redis.Redis
 ) -> None:
@@ -120,10 +131,9 @@ async def test_a_redelivery_is_answered_duplicate_and_stored_and_enqueued_once(
     second = await post_delivery(receiver_client, "dlv_dup_1")
     assert first == (200, {"received": True, "delivery_id": "dlv_dup_1", "duplicate": False})
     assert second == (200, {"received": True, "delivery_id": "dlv_dup_1", "duplicate": True})
-    await eventually(lambda: store.counts()["queued"] == 1, what="queued")
-    await asyncio.sleep(0.2)
-    assert len(queued_messages(receiver_redis)) == 1
-    assert sum(store.counts().values()) == 1
+    await _relayed_up_to_a_marker(receiver_client, receiver_redis)
+    assert _message_ids(receiver_redis).count("dlv_dup_1") == 1
+    assert sum(store.counts().values()) == 2  # stored once, and the marker
 
 
 async def test_concurrent_copies_of_one_delivery_store_one_row_and_one_message(
@@ -134,9 +144,8 @@ async def test_concurrent_copies_of_one_delivery_store_one_row_and_one_message(
     )
     assert all(status == 200 for status, _ in results)
     assert sorted(body["duplicate"] for _, body in results) == [False] + [True] * 19
-    await eventually(lambda: store.counts()["queued"] == 1, what="queued")
-    await asyncio.sleep(0.2)
-    assert len(queued_messages(receiver_redis)) == 1
+    await _relayed_up_to_a_marker(receiver_client, receiver_redis)
+    assert _message_ids(receiver_redis).count("dlv_race_1") == 1
 
 
 async def test_many_concurrent_deliveries_are_all_stored_and_enqueued(
@@ -158,8 +167,8 @@ async def test_a_selfcheck_delivery_is_recorded_processed_and_not_enqueued(
     assert (await post_delivery(receiver_client, "dlv_self_1", body))[0] == 200
     found = store.find_selfcheck("nonce-123")
     assert found is not None and found.status == Status.PROCESSED
-    await asyncio.sleep(0.3)
-    assert queued_messages(receiver_redis) == []
+    await _relayed_up_to_a_marker(receiver_client, receiver_redis)
+    assert "dlv_self_1" not in _message_ids(receiver_redis)
 
 
 async def test_an_unknown_event_type_is_stored_and_acknowledged(

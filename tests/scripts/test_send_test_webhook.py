@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
+from billoget_hooks.procs import free_port
 from core.events import KNOWN_EVENTS, parse_envelope
 from core.samples import envelope_bytes, sample_data
 from core.store.sqlite.store import SQLiteEventStore
@@ -24,7 +25,6 @@ from tests.fixtures.emulator import (
     webhook_sink,
 )
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
-from tests.fixtures.procs import free_port
 from tests.fixtures.receiver import MakeReceiver
 
 __all__ = ["emulator", "emulator_factory", "http_session", "webhook_sink"]

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from tests.fixtures.emulator import *  # noqa: F403 - every emulator fixture, whatever its name
 from tests.fixtures.emulator import RunningEmulator, WebhookSink
@@ -58,3 +59,11 @@ def make_billoget(
 @pytest.fixture
 async def billoget(make_billoget: MakeBilloget) -> Billoget:
     return await make_billoget()
+
+
+@pytest.fixture
+async def async_redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """An asyncio client of the test Redis database (emptied by ``redis_url``)."""
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()

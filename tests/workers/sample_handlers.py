@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import PermanentError
 from workers.handlers import HandlerContext, HandlerRegistry
 
 
@@ -12,5 +13,9 @@ def register(registry: HandlerRegistry) -> None:
         return f"sales notified of budget {ctx.entity_id} ({'mirrored' if row else 'no row'})"
 
     @registry.on("customer.updated")
-    def refuse(ctx: HandlerContext) -> None:
+    def trip(ctx: HandlerContext) -> None:  # an ordinary bug: retried, then dead
         raise ValueError("customers may not be updated in this shop")
+
+    @registry.on("product.updated")
+    async def refuse(ctx: HandlerContext) -> None:
+        raise PermanentError("products are managed elsewhere")

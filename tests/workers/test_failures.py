@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from core.queue import WORKER_PROBLEMS_KEY
+from core.store import StoredEvent
 from tests.fixtures.emulator import Received
 from tests.workers.conftest import Billoget, MakeBilloget
 
@@ -106,14 +107,11 @@ async def test_an_event_dies_with_its_reason_when_retries_are_exhausted(billoget
     assert "500" in event.last_error or "server" in event.last_error.lower()
 
 
-async def test_user_handlers_run_after_the_mirror_and_a_value_error_is_permanent(
-    billoget: Billoget,
-) -> None:
+async def test_user_handlers_run_after_the_mirror(billoget: Billoget) -> None:
     admin = billoget.emulator.admin
     budget = (await admin.trigger("budget.created"))["data"]
     await admin.trigger("budget.approved", budget["id"])
-    await admin.trigger("customer.updated", budget["customerId"])
-    received = await billoget.sink.wait_for(4)
+    received = await billoget.sink.wait_for(3)  # the budget's new customer, 2 budget events
     worker = await billoget.worker(billoget_handlers="tests.workers.sample_handlers")
 
     events = {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
@@ -122,12 +120,42 @@ async def test_user_handlers_run_after_the_mirror_and_a_value_error_is_permanent
     assert approved.status == "processed"
     assert approved.outcome is not None
     assert f"sales notified of budget {budget['id']} (mirrored)" in approved.outcome
-    refused = events["customer.updated"]
-    assert refused.status == "dead"
-    assert refused.attempts == 1
-    assert refused.last_error == (
-        "handler refused the event: customers may not be updated in this shop"
+
+
+async def _created_then_updated(billoget: Billoget, family: str) -> dict[str, StoredEvent]:
+    """An entity created then updated in Billoget, processed with the sample user handlers
+    (3 attempts at most); the stored events by type."""
+    created = (await billoget.emulator.admin.trigger(f"{family}.created"))["data"]
+    await billoget.emulator.admin.trigger(f"{family}.updated", created["id"])
+    received = await billoget.sink.wait_for(2)
+    worker = await billoget.worker(
+        billoget_handlers="tests.workers.sample_handlers", worker_max_attempts=3
     )
+    return {e.event_type: e for e in await worker.wait_done(worker.feed(received))}
+
+
+async def test_a_handlers_value_error_is_retried_and_dead_only_after_the_attempts(
+    billoget: Billoget,
+) -> None:
+    events = await _created_then_updated(billoget, "customer")
+
+    assert events["customer.created"].status == "processed"
+    tripped = events["customer.updated"]
+    assert (tripped.status, tripped.attempts) == ("dead", 3)
+    assert tripped.last_error == (
+        "retries exhausted after 3 attempts: ValueError: customers may not be updated in this shop"
+    )
+
+
+async def test_a_handlers_permanent_error_is_dead_at_once_with_its_reason(
+    billoget: Billoget,
+) -> None:
+    events = await _created_then_updated(billoget, "product")
+
+    assert events["product.created"].status == "processed"
+    refused = events["product.updated"]
+    assert (refused.status, refused.attempts) == ("dead", 1)
+    assert refused.last_error == "products are managed elsewhere"
 
 
 async def test_events_wait_for_a_spent_rate_budget_instead_of_failing(billoget: Billoget) -> None:
@@ -135,13 +163,17 @@ async def test_events_wait_for_a_spent_rate_budget_instead_of_failing(billoget: 
     worker = await billoget.worker(billoget_api_budget_per_hour=3, billoget_api_budget_reserve=0)
 
     ids = worker.feed(received)
-    with pytest.raises(AssertionError, match="2 events not done"):
-        await worker.wait_done(ids, timeout_s=3)
+    events = await worker.wait_for(
+        ids,
+        lambda es: (
+            sum(e.status == "processed" for e in es) == 3
+            and sum(e.last_error == "waiting for the API rate budget" for e in es) == 2
+        ),
+        what="3 processed and 2 waiting for the budget",
+    )
 
-    events = [worker.store.get(i) for i in ids]
-    waiting = [e for e in events if e is not None and e.status == "queued"]
-    assert [e.last_error for e in waiting] == ["waiting for the API rate budget"] * 2
-    assert all(e.attempts == 0 for e in waiting)
+    waiting = [e for e in events if e.status != "processed"]
+    assert [(e.status, e.attempts) for e in waiting] == [("queued", 0)] * 2
     assert len(await billoget.api_requests()) == 3
 
 

@@ -13,6 +13,7 @@ import redis
 
 from core.queue import QUEUE_NAME
 from core.settings import Settings
+from core.store import Result
 from tests.fixtures.procs import Proc
 from tests.fixtures.receiver import eventually, redis_url_of
 from tests.fixtures.workers import StartWorker
@@ -88,5 +89,5 @@ def test_a_handler_that_hits_the_redis_outage_is_retried_with_a_one_line_reason(
     exc: Exception,
 ) -> None:
     verdict = classify(exc)
-    assert verdict.kind == "retry"
+    assert verdict.kind is Result.FAILED
     assert verdict.text.startswith("Redis unavailable: ") and "\n" not in verdict.text

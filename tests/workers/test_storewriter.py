@@ -4,14 +4,14 @@ result, or its own error, once its write is committed."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from billoget_hooks.procs import wait_until
 from core.errors import StoreUnavailableError
-from core.store import NewDelivery, Outcome, StartAttempt, Status, StoredEvent, WorkerWrite
+from core.store import NewDelivery, Outcome, Result, StartAttempt, Status, StoredEvent, WorkerWrite
 from core.store.sqlite.store import SQLiteEventStore
 from workers.storewriter import StoreWriter
 
@@ -28,8 +28,10 @@ class CountingStore(SQLiteEventStore):
         self.interrupt = False
         self.gate = threading.Event()
         self.gate.set()
+        self.entered = threading.Event()  # a batch has reached the store
 
     def apply_worker_writes(self, writes: Sequence[WorkerWrite]) -> list[StoredEvent | None]:
+        self.entered.set()
         self.gate.wait(5)
         self.batches.append(len(writes))
         if self.interrupt:
@@ -78,8 +80,13 @@ def test_concurrent_writes_share_one_transaction(store: CountingStore) -> None:
     store.gate.clear()  # hold the first batch so that the others pile up behind it
     first = threading.Thread(target=writer.write, args=(StartAttempt("d0"),))
     first.start()
-    time.sleep(0.1)
-    threading.Timer(0.2, store.gate.set).start()
+    assert store.entered.wait(5)  # the first batch is in the store, held at the gate
+
+    def open_gate_once_all_wait() -> None:
+        wait_until(lambda: len(writer._pending) == 19, timeout_s=5, what="19 writes waiting")
+        store.gate.set()
+
+    threading.Thread(target=open_gate_once_all_wait).start()
     events = _in_threads(writer, [StartAttempt(f"d{i}") for i in range(1, 20)])
     first.join(5)
     assert [e.delivery_id for e in events if isinstance(e, StoredEvent)] == [
@@ -92,7 +99,7 @@ def test_concurrent_writes_share_one_transaction(store: CountingStore) -> None:
 def test_a_write_returns_only_after_its_commit(store: CountingStore) -> None:
     writer = StoreWriter(store)
     writer.write(StartAttempt("d1"))
-    writer.write(Outcome("d1", "processed", "ok"))
+    writer.write(Outcome("d1", Result.PROCESSED, "ok"))
     event = store.get("d1")
     assert event is not None and event.status is Status.PROCESSED and event.outcome == "ok"
 

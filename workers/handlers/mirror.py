@@ -14,8 +14,9 @@ import asyncio
 from typing import cast
 
 from core.billoget import ApiNotFoundError, Family
-from core.store.sqlite.mirror import FAMILIES, MirrorRow, normalize_id, normalize_time
-from core.times import format_time, utcnow
+from core.errors import PermanentError
+from core.store.sqlite.mirror import FAMILIES, MirrorRow, normalize_id
+from core.times import format_time, normalize_time, utcnow
 from workers.coalesce import EntityLock, mirror_covers
 from workers.errors import EntityBusy, NoApiKey, ScopeMissing
 from workers.handlers.context import HandlerContext
@@ -44,7 +45,7 @@ class MirrorHandlers:
     async def handle(self, ctx: HandlerContext) -> str:
         family = cast(Family, ctx.envelope.family)
         if ctx.entity_id is None:
-            raise ValueError(f"{ctx.envelope.event} event has no data.id")
+            raise PermanentError(f"{ctx.envelope.event} event has no data.id")
         entity_id = normalize_id(ctx.entity_id)
         if ctx.envelope.action == "deleted":
             return await self._tombstone(ctx, family, entity_id, ctx.envelope.data.get("deletedAt"))

@@ -5,8 +5,9 @@ registers the default mirror handlers first, then the modules named in ``BILLOGE
 (each exposes ``register(registry)``), so a user handler runs after the mirror is fresh.
 A handler is ``async def handler(ctx) -> str | None`` (or a plain function, run in a thread);
 what it returns is recorded as the outcome. It must be idempotent (delivery is at least once);
-raising ``ValueError`` (or :class:`core.errors.PermanentError`) marks the event dead, any other
-exception is retried with backoff.
+raising :class:`core.errors.PermanentError` marks the event dead at once; any other exception
+(``ValueError`` and ``pydantic.ValidationError`` included) is retried with backoff, and the event
+is dead with the last error only once ``WORKER_MAX_ATTEMPTS`` are spent.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 ``store`` implements :class:`core.store.EventStore` by delegating each concern to a module:
 ``connections`` (who holds which connection), ``migrations``, ``batch`` (the receiver's group
 commit), ``reads``, ``worker_writes`` and ``selfcheck``; ``mirror`` keeps the handlers' mirror
-tables in the same file.
+tables in the same file. All of their SQL runs on plain ``sqlite3`` connections (sqlite-utils
+only wraps one for tools: ``SQLiteConnections.db``).
 """
 
 from core.store.sqlite.store import SQLiteEventStore

@@ -3,8 +3,10 @@
 One connection per thread (WAL, a busy timeout, ``synchronous`` as asked), opened on first use;
 :meth:`SQLiteConnections._write` is one ``BEGIN IMMEDIATE`` transaction and
 :meth:`SQLiteConnections._reading` a read, each turning a SQLite failure into a
-StoreUnavailableError. :class:`core.store_sqlite.SQLiteEventStore` (and its subclass, the
-workers' :class:`core.mirror.SQLiteMirrorStore`) build on it.
+StoreUnavailableError. :class:`core.store.sqlite.store.SQLiteEventStore` (and its subclass,
+the workers' :class:`core.store.sqlite.mirror.SQLiteMirrorStore`) build on it. The connections
+are plain ``sqlite3``; :meth:`SQLiteConnections.db` wraps one in a sqlite-utils ``Database`` for
+tools and is the only use of sqlite-utils in the store.
 """
 
 from __future__ import annotations

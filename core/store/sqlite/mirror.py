@@ -24,12 +24,10 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core.events import Family
 from core.store.sqlite.store import SQLiteEventStore
-from core.times import format_time
 
 FAMILIES: tuple[Family, ...] = ("budget", "customer", "product")
 TABLES: dict[str, str] = {"budget": "budgets", "customer": "customers", "product": "products"}
@@ -44,22 +42,6 @@ def normalize_id(entity_id: int | str) -> str:
     if not text:
         raise ValueError("entity id is empty")
     return text
-
-
-def normalize_time(value: object) -> str | None:
-    """An ISO-8601 time (text or datetime) as fixed-width UTC text; None if absent or bad."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_time(moment)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The SQLite event store's reads: events, counts, the relay sweeper's query, self-check results.
 
-Module functions on an open connection; :class:`core.store_sqlite.SQLiteEventStore` runs them on
-its thread's connection and turns a SQLite failure into a StoreUnavailableError.
+Module functions on an open connection; :class:`core.store.sqlite.store.SQLiteEventStore` runs
+them on its thread's connection and turns a SQLite failure into a StoreUnavailableError.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 from core.store.models import (
     NewDelivery,
@@ -34,13 +33,9 @@ from core.store.sqlite import worker_writes as worker
 from core.store.sqlite.batch import SQLiteStagedBatch
 from core.store.sqlite.connections import SQLiteConnections
 from core.store.sqlite.migrations import MIGRATIONS
-from core.times import format_time, utcnow
+from core.times import seconds_from_now, utcnow
 
 log = logging.getLogger(__name__)
-
-
-def _ago(seconds: float) -> str:
-    return format_time(datetime.now(UTC) - timedelta(seconds=seconds))
 
 
 class SQLiteEventStore(SQLiteConnections):
@@ -111,8 +106,8 @@ class SQLiteEventStore(SQLiteConnections):
     def due_for_relay(
         self, *, received_grace_s: float, stale_after_s: float, limit: int
     ) -> list[RelayItem]:
-        stale = _ago(stale_after_s)
-        received = _ago(received_grace_s)
+        stale = seconds_from_now(-stale_after_s)
+        received = seconds_from_now(-received_grace_s)
         with self._reading() as conn:
             return reads.due_for_relay(
                 conn, received_before=received, stale_before=stale, limit=limit

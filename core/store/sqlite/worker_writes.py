@@ -10,7 +10,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from core.store.models import DONE_STATUSES, Outcome, StartAttempt, StoredEvent, WorkerWrite
+from core.store.models import (
+    DONE_STATUSES,
+    Outcome,
+    Result,
+    StartAttempt,
+    StoredEvent,
+    WorkerWrite,
+)
 from core.store.sqlite.reads import get_event
 
 
@@ -65,11 +72,11 @@ def mark_deferred(
 
 def apply_outcome(conn: sqlite3.Connection, outcome: Outcome, now: str) -> None:
     i, text, at = outcome.delivery_id, outcome.text, outcome.next_attempt_at
-    if outcome.kind == "processed":
+    if outcome.kind == Result.PROCESSED:
         mark_processed(conn, i, text, now)
-    elif outcome.kind == "dead":
+    elif outcome.kind == Result.DEAD:
         mark_dead(conn, i, text, now)
-    elif outcome.kind == "failed":
+    elif outcome.kind == Result.FAILED:
         mark_failed(conn, i, text, at, now)
     else:
         mark_deferred(conn, i, text, at, now)

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
+from billoget_hooks.procs import free_port
 from core.errors import StoreUnavailableError
 from core.events import parse_envelope
 from core.selfcheck.report import (
@@ -36,7 +37,6 @@ from tests.fixtures.emulator import (
     http_session,
 )
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
-from tests.fixtures.procs import free_port
 from tests.fixtures.receiver import MakeReceiver
 
 __all__ = ["emulator", "emulator_factory", "http_session"]

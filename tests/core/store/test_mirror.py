@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store.sqlite.mirror import SQLiteMirrorStore, normalize_id, normalize_time
+from core.store.sqlite.mirror import SQLiteMirrorStore, normalize_id
 
 T1, T2, T3 = (
     "2024-01-01T00:00:01.000000Z",
@@ -71,20 +71,6 @@ def test_a_delete_seen_before_any_state_still_leaves_a_tombstone(
         "customer", "c-1", data={}, updated_at=T2, fetched_at=T3, delivery_id=None
     )
     assert [r.id for r in mirror.list_entities("customer", include_deleted=False)] == []
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2024-01-01T00:00:01Z", T1),
-        ("2024-01-01T01:00:01+01:00", T1),
-        ("2024-01-01T00:00:01.000000Z", T1),
-        ("yesterday", None),
-        (None, None),
-    ],
-)
-def test_times_are_normalised_to_fixed_width_utc(value: object, expected: str | None) -> None:
-    assert normalize_time(value) == expected
 
 
 @pytest.mark.parametrize("bad", [True, "", "  ", 1.5])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import StoreUnavailableError
-from core.store import NewDelivery, Outcome, StartAttempt, Status, StoredEvent
+from core.store import NewDelivery, Outcome, Result, StartAttempt, Status, StoredEvent
 from core.store.sqlite.store import SQLiteEventStore
 
 LATER = "2999-01-01T00:00:00.000000Z"
@@ -53,10 +53,10 @@ def test_a_batch_leaves_the_same_rows_as_the_single_methods(
         single.start_attempt(f"d{i}")
     batch.apply_worker_writes(
         [
-            Outcome("d0", "processed", "mirrored"),
-            Outcome("d1", "failed", "boom", LATER),
-            Outcome("d2", "dead", "refused"),
-            Outcome("d3", "deferred", "waiting for the budget", LATER),
+            Outcome("d0", Result.PROCESSED, "mirrored"),
+            Outcome("d1", Result.FAILED, "boom", LATER),
+            Outcome("d2", Result.DEAD, "refused"),
+            Outcome("d3", Result.DEFERRED, "waiting for the budget", LATER),
         ]
     )
     single.mark_processed("d0", outcome="mirrored")
@@ -91,7 +91,7 @@ def test_a_batch_applies_its_writes_in_order(
 ) -> None:
     store, _ = stores
     results = store.apply_worker_writes(
-        [StartAttempt("d0"), Outcome("d0", "processed", "ok"), StartAttempt("d0")]
+        [StartAttempt("d0"), Outcome("d0", Result.PROCESSED, "ok"), StartAttempt("d0")]
     )
     assert results[0] is not None and results[1:] == [None, None]  # done before the 2nd start
     event = store.get("d0")
@@ -114,7 +114,7 @@ def test_a_batch_is_one_transaction_all_or_nothing(
     slow = SQLiteEventStore(tmp_path / "batch.db", busy_timeout_ms=50)
     try:
         with pytest.raises(StoreUnavailableError):
-            slow.apply_worker_writes([StartAttempt("d0"), Outcome("d1", "processed", "ok")])
+            slow.apply_worker_writes([StartAttempt("d0"), Outcome("d1", Result.PROCESSED, "ok")])
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
