@@ -1,4 +1,5 @@
-"""Sub-commands of ``core``: ``selfcheck``, ``events list|show|replay`` and ``dev``."""
+"""Sub-commands of ``core``: ``selfcheck``, ``events list|show|replay``, ``diagnose`` (in
+:mod:`billoget_hooks.diagnose`) and ``dev``."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ _ERROR_WIDTH = 60
 
 
 def register(subparsers: Any) -> None:
+    from billoget_hooks import diagnose
+
     _register_selfcheck(subparsers)
     _register_events(subparsers)
+    diagnose.register(subparsers)
     _register_dev(subparsers)
 
 
@@ -66,7 +70,10 @@ def selfcheck_command(args: argparse.Namespace) -> int:
             [failed(CONFIGURATION, exc.message)], started_at=now, finished_at=now
         )
     else:
-        configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+        configure_logging(
+            "WARNING" if settings.log_level == "INFO" else settings.log_level,
+            fmt=settings.log_format,
+        )
         store = _open_store(settings)
         try:
             report = asyncio.run(

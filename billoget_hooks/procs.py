@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_STOP_TIMEOUT_S = 10.0
@@ -105,6 +107,9 @@ class Child:
     proc: asyncio.subprocess.Process | None = None
     pump: asyncio.Task[None] | None = None
     tail: list[str] = field(default_factory=list)
+    # LOG_FORMAT=json: print each line as one JSON object with a "process" field (a JSON log
+    # line as it is; any other line, e.g. redis-server's, wrapped) instead of "name | line"
+    json_lines: bool = False
 
     async def start(self, printer: Printer) -> Child:
         self.proc = await asyncio.create_subprocess_exec(
@@ -126,7 +131,7 @@ class Child:
         while line := await self.proc.stdout.readline():
             text = line.decode("utf-8", errors="replace").rstrip()
             self.tail = [*self.tail[-29:], text]
-            printer(prefix + text)
+            printer(as_json_line(self.name, text) if self.json_lines else prefix + text)
 
     @property
     def running(self) -> bool:
@@ -231,6 +236,23 @@ class Proc:
         except FileNotFoundError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def as_json_line(process: str, text: str) -> str:
+    """``text`` as one JSON object naming ``process``: a JSON log line keeps its fields."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        record = {
+            "time": datetime.now(UTC).isoformat(),
+            "level": "INFO",
+            "logger": process,
+            "message": text,
+        }
+    record["process"] = process
+    return json.dumps(record, ensure_ascii=False)
 
 
 def redis_server_binary(*, embedded_first: bool = False) -> str:

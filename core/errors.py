@@ -13,6 +13,9 @@ class BillogetHooksError(Exception):
 
     status: int = 500
     code: str = "internal_error"
+    # why a delivery was refused, as counted in ``billoget_hooks_deliveries_total{result}``
+    # (issue 11); "" for errors that are not about a delivery
+    reason: str = ""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -33,10 +36,19 @@ class ClientError(BillogetHooksError):
 
 
 class VerificationError(ClientError):
-    """Missing, malformed or wrong signature, or a timestamp outside the tolerance."""
+    """Missing, malformed or wrong signature, or a timestamp outside the tolerance.
+
+    ``reason`` says which: ``missing_headers`` (a ``webhook-*`` header missing, repeated or
+    malformed), ``timestamp_too_old``, ``timestamp_in_future`` or ``invalid_signature``.
+    """
 
     status = 401
     code = "invalid_signature"
+    reason = "invalid_signature"
+
+    def __init__(self, message: str, *, reason: str = "invalid_signature") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class InvalidEnvelopeError(ClientError):
@@ -44,6 +56,7 @@ class InvalidEnvelopeError(ClientError):
 
     status = 400
     code = "invalid_payload"
+    reason = "malformed_body"
 
 
 class UnreadableBodyError(ClientError):
@@ -51,6 +64,7 @@ class UnreadableBodyError(ClientError):
 
     status = 400
     code = "invalid_body"
+    reason = "malformed_body"
 
 
 class DeliveryIdMismatchError(ClientError):
@@ -58,11 +72,13 @@ class DeliveryIdMismatchError(ClientError):
 
     status = 400
     code = "delivery_id_mismatch"
+    reason = "id_mismatch"
 
 
 class PayloadTooLargeError(ClientError):
     status = 413
     code = "payload_too_large"
+    reason = "payload_too_large"
 
 
 class ForbiddenError(ClientError):
@@ -77,6 +93,7 @@ class UnauthorizedAdminError(ForbiddenError):
 
 class SenderNotAllowedError(ForbiddenError):
     code = "ip_not_allowed"
+    reason = "ip_not_allowed"
 
 
 class NotFoundError(ClientError):
@@ -89,12 +106,14 @@ class StoreUnavailableError(BillogetHooksError):
 
     status = 503
     code = "store_unavailable"
+    reason = "store_unavailable"
 
 
 class OverloadedError(StoreUnavailableError):
     """Too many deliveries are waiting for the store: the sender should retry (503)."""
 
     code = "overloaded"
+    reason = "overloaded"
 
 
 class ShuttingDownError(StoreUnavailableError):

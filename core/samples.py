@@ -1,8 +1,12 @@
 """Realistic sample ``data`` for each of the 12 Billoget events.
 
-Shapes follow the emulator's entities (Billoget's SDK shape: camelCase, integer ids). Used by
-``scripts/send_test_webhook`` and the dev stack's demo; :func:`selfcheck_data` is the
-self-check's test event.
+Shapes are the SDK's resources exactly as the REST API returns them (``billoget/billoget-sdk``
+1.2.0, ``src/types/index.ts``): integer ids, ISO 8601 UTC dates with milliseconds, money as
+numbers, budget ``state`` 0/1/2 with ``iva``, product ``type`` ``product``/``service``; a
+``*.deleted`` event carries the resource's last state. The emulator builds the same shapes on
+its own (it shares no code with us); ``tests/emulator/test_samples_match.py`` holds the two to
+each other. Used by ``scripts/send_test_webhook`` and the dev stack's demo;
+:func:`selfcheck_data` is the self-check's test event.
 """
 
 from __future__ import annotations
@@ -19,84 +23,113 @@ from core.events import KNOWN_EVENTS, SELFCHECK_NONCE_FIELD
 # (``testConnection`` in billoget/billoget-sdk, src/billoget-sdk.ts), not a business event, so a
 # handler or a report can never take it for a change to a customer, budget or product.
 SELFCHECK_EVENT = "connection_test"
-ENVELOPE_SOURCE = "billoget"
-ENVELOPE_VERSION = "1.0"
+ENVELOPE_SOURCE = "api"  # the docs' source for a change made through the API
+ENVELOPE_VERSION = "1.4.0"
 
 _STAMP = "2025-03-14T09:26:53.589Z"
+_LATER = "2025-03-14T10:02:11.104Z"
 
 _CUSTOMER: dict[str, Any] = {
     "id": 42,
     "firstName": "Ana",
     "lastName": "García",
     "email": "ana@example.com",
-    "phone": "+54 11 5555-0142",
-    "company": "Acme SA",
-    "address": "Av. Corrientes 1234, Buenos Aires",
-    "notes": None,
+    "phoneNumber": "+54 11 5555-0142",
+    "dni": 30111222,
+    "cuit": "27-30111222-4",
+    "businessId": 1,
     "createdAt": _STAMP,
     "updatedAt": _STAMP,
 }
 
-_PRODUCT: dict[str, Any] = {
-    "id": 7,
-    "productCode": "CAM-4K",
-    "name": "4K camera",
-    "description": "Mirrorless 4K camera body",
-    "price": 899.9,
-    "type": "PRODUCT",
-    "unit": "unit",
-    "stock": 12,
-    "active": True,
-    "variants": [
-        {"id": 1, "productId": 7, "name": "Black", "sku": "CAM-4K-BLK", "price": 899.9},
-        {"id": 2, "productId": 7, "name": "Silver", "sku": "CAM-4K-SLV", "price": 929.9},
-    ],
-    "createdAt": _STAMP,
-    "updatedAt": _STAMP,
-}
+
+def _product(
+    pid: int, code: str, description: str, category: str, price: float, **more: Any
+) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "productCode": code,
+        "description": description,
+        "category": category,
+        "price": price,
+        "stock": more.pop("stock", 0),
+        "isActive": True,
+        "sku": f"SKU-{code}",
+        "type": more.pop("type", "service"),
+        "businessId": 1,
+        "createdAt": _STAMP,
+        "updatedAt": _STAMP,
+        **more,
+    }
+
+
+def _variant(vid: int, name: str, price: float, order: int) -> dict[str, Any]:
+    return {
+        "id": vid,
+        "name": name,
+        "price": price,
+        "stock": 6,
+        "attributes": {"color": name.lower()},
+        "isActive": True,
+        "sortOrder": order,
+        "productId": 7,
+        "createdAt": _STAMP,
+        "updatedAt": _STAMP,
+    }
+
+
+_PRODUCT = _product(
+    7,
+    "CAM-4K",
+    "4K camera",
+    "Electronics",
+    899.9,
+    stock=12,
+    type="product",
+    variants=[_variant(1, "Black", 899.9, 0), _variant(2, "Silver", 929.9, 1)],
+)
+_WEB = _product(3, "WEB-001", "Website design", "Services", 1500.0)
+_HOSTING = _product(4, "HOST-12", "Hosting, 12 months", "Services", 120.0)
+
+
+def _item(iid: int, product: dict[str, Any], quantity: float) -> dict[str, Any]:
+    return {
+        "id": iid,
+        "productId": product["id"],
+        "quantity": quantity,
+        "unitPrice": product["price"],
+        "subtotal": round(quantity * product["price"], 2),
+        "budgetId": 1001,
+        "product": copy.deepcopy(product),
+    }
+
 
 _BUDGET: dict[str, Any] = {
     "id": 1001,
-    "budgetNumber": "B-01001",
-    "customerId": 42,
-    "customer": {"id": 42, "firstName": "Ana", "lastName": "García", "email": "ana@example.com"},
-    "title": "Website and hosting",
-    "description": "Redesign plus one year of hosting",
     "currency": "USD",
-    "items": [
-        {
-            "id": 1,
-            "productId": 3,
-            "description": "Website design",
-            "quantity": 1,
-            "unitPrice": 1500.0,
-            "total": 1500.0,
-        },
-        {
-            "id": 2,
-            "productId": 4,
-            "description": "Hosting, 12 months",
-            "quantity": 1,
-            "unitPrice": 120.0,
-            "total": 120.0,
-        },
-    ],
-    "taxRate": 0.21,
+    "issueDate": _STAMP,
+    "expirationDate": "2025-04-13T09:26:53.589Z",
+    "customerId": 42,
+    "sellerId": 1,
+    "minimumPaymentToConfirm": 980.1,
     "subtotal": 1620.0,
-    "tax": 340.2,
     "total": 1960.2,
+    "iva": 340.2,
+    "comments": "Redesign plus one year of hosting",
+    "businessId": 1,
     "state": 0,
-    "status": "PENDING",
-    "validUntil": "2025-04-13T00:00:00+00:00",
+    "publicToken": "q3Zb7nV0cK2mX9pLr4TsWe1y",
+    "ubs_id": "5f0c2a8e-3b1d-4c7a-9e6f-2d8b4a1c7e90",
+    "ubs_version": "1.0",
+    "business_budget_id": 1001,
+    "isArchived": False,
+    "items": [_item(1, _WEB, 1), _item(2, _HOSTING, 1)],
     "createdAt": _STAMP,
     "updatedAt": _STAMP,
+    "customer": copy.deepcopy(_CUSTOMER),
 }
 
-_BUDGET_STATES = {
-    "approved": (1, "APPROVED"),
-    "rejected": (2, "REJECTED"),
-    "expired": (3, "EXPIRED"),
-}
+_BUDGET_DECISIONS = {"approved": 1, "rejected": 2}
 
 
 def sample_data(event: str) -> dict[str, Any]:
@@ -105,20 +138,21 @@ def sample_data(event: str) -> dict[str, Any]:
         raise KeyError(f"no sample for {event!r}; known events: {', '.join(sorted(KNOWN_EVENTS))}")
     family, action = event.split(".", 1)
     base = {"budget": _BUDGET, "customer": _CUSTOMER, "product": _PRODUCT}[family]
-    if action == "deleted":
-        return {"id": base["id"], "deletedAt": _STAMP}
     data = copy.deepcopy(base)
+    if action in ("created", "deleted"):  # a deleted resource's data is its last state
+        return data
+    data["updatedAt"] = _LATER
     if action == "updated":
-        data["updatedAt"] = "2025-03-14T10:02:11.104Z"
         if family == "customer":
-            data["phone"] = "+54 11 5555-0199"
+            data["phoneNumber"] = "+54 11 5555-0199"
         elif family == "product":
             data["price"] = 949.0
         else:
-            data["title"] = "Website and hosting (revised)"
-    if family == "budget" and action in _BUDGET_STATES:
-        data["state"], data["status"] = _BUDGET_STATES[action]
-        data["updatedAt"] = "2025-03-15T16:40:00.000Z"
+            data["comments"] = "Redesign plus one year of hosting (revised)"
+    elif action in _BUDGET_DECISIONS:
+        data["state"] = _BUDGET_DECISIONS[action]
+    elif action == "expired":  # still generated (state 0), its expiration date passed
+        data["expirationDate"] = _LATER
     return data
 
 
@@ -144,6 +178,7 @@ def envelope_bytes(
     *,
     delivery_id: str,
     timestamp: datetime | None = None,
+    source: str = ENVELOPE_SOURCE,
 ) -> bytes:
     """The Billoget envelope as compact JSON bytes."""
     moment = (timestamp or datetime.now(UTC)).astimezone(UTC)
@@ -152,7 +187,7 @@ def envelope_bytes(
         "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "data": data,
         "metadata": {
-            "source": ENVELOPE_SOURCE,
+            "source": source,
             "version": ENVELOPE_VERSION,
             "delivery_id": delivery_id,
         },

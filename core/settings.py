@@ -40,6 +40,11 @@ DEFAULT_WORKER_PROBLEM_TTL_S = 300.0
 DEFAULT_RELAY_SWEEP_INTERVAL_S = 5.0
 DEFAULT_RELAY_RECEIVED_GRACE_S = 10.0
 DEFAULT_RELAY_STALE_AFTER_S = 300.0
+DEFAULT_SIGNATURE_ALERT_COUNT = 20
+DEFAULT_SIGNATURE_ALERT_WINDOW_S = 300.0
+DEFAULT_ALERT_CHECK_INTERVAL_S = 5.0
+WORKER_METRICS_DIRNAME = "worker-metrics"
+DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600.0
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -179,6 +184,58 @@ class Settings(BaseSettings):
         "(the `fast` extra), else asyncio's own.",
     )
 
+    # -- observability: metrics, JSON logs, alerts (issue 11) --
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`text` for a terminal, `json`: one JSON object per line."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for `GET /metrics` (ADMIN_TOKEN works too); with neither "
+        "set, it answers loopback clients only.",
+    )
+    worker_metrics_dir: str = Field(
+        "",
+        description="Directory the workers keep their metrics in (Prometheus multiprocess "
+        "files; the receiver on the same host serves them); empty: `worker-metrics` beside "
+        "the SQLite store.",
+    )
+    worker_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Workers serve their host's metrics on this port too (for a host without "
+        "a receiver; the first worker to bind it serves every worker of the host).",
+    )
+    silence_alert_after_s: float | None = Field(
+        None,
+        gt=0,
+        description="Warn when no verified delivery arrived for this long while the last "
+        "self-check passed (default off; e.g. 3600).",
+    )
+    signature_alert_count: int = Field(
+        DEFAULT_SIGNATURE_ALERT_COUNT,
+        ge=1,
+        description="Warn when more than this many deliveries fail verification within "
+        "SIGNATURE_ALERT_WINDOW_S.",
+    )
+    signature_alert_window_s: float = Field(
+        DEFAULT_SIGNATURE_ALERT_WINDOW_S,
+        gt=0,
+        description="The window of SIGNATURE_ALERT_COUNT.",
+    )
+    alert_check_interval_s: float = Field(
+        DEFAULT_ALERT_CHECK_INTERVAL_S,
+        gt=0,
+        description="How often the receiver checks its alerts, refreshes the store's metrics "
+        "and records delivery statistics for `diagnose`.",
+    )
+    # -- inspector (issue 11) --
+    admin_session_ttl_s: float = Field(
+        DEFAULT_ADMIN_SESSION_TTL_S,
+        gt=0,
+        description="How long an inspector login (the `/admin/` session cookie) lasts.",
+    )
+
     @field_validator("billoget_webhook_secret")
     @classmethod
     def _secrets_decode(cls, value: SecretStr | None) -> SecretStr | None:
@@ -213,6 +270,15 @@ class Settings(BaseSettings):
                 "Billoget (or the emulator's --seed output)"
             )
         return secrets
+
+    def worker_metrics_path(self) -> Path | None:
+        """WORKER_METRICS_DIR, else beside the SQLite store; None when there is neither."""
+        if self.worker_metrics_dir.strip():
+            return Path(self.worker_metrics_dir.strip())
+        try:
+            return self.sqlite_path().parent / WORKER_METRICS_DIRNAME
+        except ConfigError:
+            return None
 
     def sqlite_path(self) -> Path:
         """The SQLite file of ``database_url``."""

@@ -30,6 +30,8 @@ _MIN_KEY_BYTES = 16
 _SIGNATURE_BYTES = 32
 _ID_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 _TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
+MISSING_HEADERS = "missing_headers"  # VerificationError.reason: a header missing or malformed
+FINGERPRINT_CHARS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,12 @@ class WebhookSecret:
 
     def __repr__(self) -> str:
         return "WebhookSecret(<redacted>)"
+
+    def fingerprint(self) -> str:
+        """A short public name for this secret (metrics, diagnostics): the first hex digits of
+        the SHA-256 of its key. It identifies the secret among the configured ones and reveals
+        nothing usable about it."""
+        return hashlib.sha256(self.key).hexdigest()[:FINGERPRINT_CHARS]
 
     def encode(self) -> str:
         """The ``whsec_...`` text form (for the emulator's admin API and tests)."""
@@ -113,18 +121,20 @@ def sign_headers(
 
 def _parse_timestamp(value: str | None) -> int:
     if not value:
-        raise VerificationError("missing webhook-timestamp header")
+        raise VerificationError("missing webhook-timestamp header", reason=MISSING_HEADERS)
     value = value.strip()
     if not _TIMESTAMP_RE.match(value):
-        raise VerificationError("webhook-timestamp must be integer Unix seconds")
+        raise VerificationError(
+            "webhook-timestamp must be integer Unix seconds", reason=MISSING_HEADERS
+        )
     return int(value)
 
 
 def _parse_signatures(value: str | None) -> list[bytes]:
     if not value:
-        raise VerificationError("missing webhook-signature header")
+        raise VerificationError("missing webhook-signature header", reason=MISSING_HEADERS)
     if len(value) > MAX_SIGNATURE_HEADER_LENGTH:
-        raise VerificationError("webhook-signature header is too long")
+        raise VerificationError("webhook-signature header is too long", reason=MISSING_HEADERS)
     found: list[bytes] = []
     for token in value.split():
         version, sep, encoded = token.partition(",")
@@ -143,9 +153,11 @@ def _parse_signatures(value: str | None) -> list[bytes]:
 
 def _check_id(msg_id: str | None) -> str:
     if not msg_id:
-        raise VerificationError("missing webhook-id header")
+        raise VerificationError("missing webhook-id header", reason=MISSING_HEADERS)
     if len(msg_id) > MAX_ID_LENGTH or not _ID_RE.match(msg_id):
-        raise VerificationError("webhook-id must be 1-256 printable ASCII characters")
+        raise VerificationError(
+            "webhook-id must be 1-256 printable ASCII characters", reason=MISSING_HEADERS
+        )
     return msg_id
 
 
@@ -164,21 +176,48 @@ def verify(
     Checks, in order: the id, the timestamp's form and window (too old and too new), then the
     signatures in constant time against every active secret.
     """
+    return verify_match(
+        secrets,
+        msg_id=msg_id,
+        timestamp=timestamp,
+        signature=signature,
+        body=body,
+        tolerance_s=tolerance_s,
+        now=now,
+    )[0]
+
+
+def verify_match(
+    secrets: Iterable[WebhookSecret],
+    *,
+    msg_id: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    tolerance_s: int = DEFAULT_TOLERANCE_S,
+    now: Callable[[], float] = time.time,
+) -> tuple[int, int]:
+    """:func:`verify`, returning ``(timestamp, index of the secret that matched)``."""
     msg_id = _check_id(msg_id)
     ts = _parse_timestamp(timestamp)
     current = now()
     if ts < current - tolerance_s:
-        raise VerificationError("webhook-timestamp is too old (outside the tolerance)")
+        raise VerificationError(
+            "webhook-timestamp is too old (outside the tolerance)", reason="timestamp_too_old"
+        )
     if ts > current + tolerance_s:
-        raise VerificationError("webhook-timestamp is too far in the future")
+        raise VerificationError(
+            "webhook-timestamp is too far in the future", reason="timestamp_in_future"
+        )
     candidates = _parse_signatures(signature)
     signed = f"{msg_id}.{ts}.".encode() + body
-    matched = False
-    for secret in secrets:
+    matched = -1
+    for index, secret in enumerate(secrets):
         expected = hmac.digest(secret.key, signed, "sha256")  # one-shot, in C
         for candidate in candidates:
             # no early exit: the time taken does not depend on which value matched
-            matched |= hmac.compare_digest(expected, candidate)
-    if not matched:
+            if hmac.compare_digest(expected, candidate) and matched < 0:
+                matched = index
+    if matched < 0:
         raise VerificationError("no signature matches any configured secret")
-    return ts
+    return ts, matched

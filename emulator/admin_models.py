@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -65,6 +66,20 @@ class RotateIn(_Admin):
 
 class SeedIn(_Admin):
     environment: Environment = "test"
+
+
+class BudgetChanges(_Admin):
+    """What the dashboard may change on a budget (``budget.updated`` triggers); the SDK has no
+    budget update DTO, so these are the budget's own editable fields, typed as the SDK types
+    them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    expirationDate: datetime | None = None
+    minimumPaymentToConfirm: float | None = Field(default=None, ge=0)
+    comments: str | None = None
+    isArchived: bool | None = None
 
 
 class TriggerIn(_Admin):

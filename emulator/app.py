@@ -11,7 +11,8 @@ from emulator.auth import api_middleware
 from emulator.config import EmulatorConfig
 from emulator.keys import ApiKey
 from emulator.routes_admin import add_admin_routes
-from emulator.routes_api import add_api_routes
+from emulator.routes_api import add_api_routes, catalog_routes
+from emulator.routes_budgets import budget_routes
 from emulator.state import DEMO_KEY, EMULATOR, Emulator
 
 
@@ -37,7 +38,7 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     app[EMULATOR] = emu
     if emu.config.seed:
         app[DEMO_KEY] = seed_demo(emu)
-    add_api_routes(app)
+    add_api_routes(app, catalog_routes() + budget_routes())
     add_admin_routes(app)
     app.cleanup_ctx.append(_delivery_ctx)
     return app

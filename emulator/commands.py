@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--environment", choices=("test", "live"), default="test", help="the demo key's environment"
     )
     parser.add_argument("--random-seed", type=int, help="seed for injected faults' randomness")
+    parser.add_argument(
+        "--pagination",
+        choices=("docs", "sdk"),
+        default="docs",
+        help="list answer shape: docs {data, pagination} (default) or sdk {data: {data, meta}}",
+    )
     parser.set_defaults(func=run)
 
 
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         seed_webhook_url=args.webhook_url,
         seed_environment=args.environment,
         random_seed=args.random_seed,
+        pagination=args.pagination,
     )
     app = create_app(config)
     base_url = f"http://{config.host}:{config.port}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 DEFAULT_PORT = 8090
@@ -33,3 +35,5 @@ class EmulatorConfig(BaseModel):
     seed_environment: str = "test"
     seed_webhook_url: str | None = None
     random_seed: int | None = None
+    # list answers: the docs' {data, pagination} or the SDK's {data: {data, meta}}
+    pagination: Literal["docs", "sdk"] = "docs"

@@ -22,21 +22,22 @@ from core.signing import WebhookSecret, sign_headers
 from emulator.clock import iso
 
 USER_AGENT = "Billoget-Webhooks/1.0 (billoget-hooks emulator)"
-ENVELOPE_SOURCE = "billoget"
-ENVELOPE_VERSION = "1.0"
+ENVELOPE_VERSION = "1.4.0"  # Billoget's docs
 
 
 def new_delivery_id() -> str:
     return "dlv_" + secrets.token_hex(12)
 
 
-def envelope(event: str, data: dict[str, Any], delivery_id: str) -> bytes:
+def envelope(event: str, data: dict[str, Any], delivery_id: str, *, source: str) -> bytes:
+    """The docs' envelope; ``data`` is the resource as the REST API returns it, ``source`` who
+    changed it (``api``, ``web``, ``system``, ``test``: :mod:`emulator.source`)."""
     body = {
         "event": event,
         "timestamp": iso(datetime.now(UTC)),
         "data": data,
         "metadata": {
-            "source": ENVELOPE_SOURCE,
+            "source": source,
             "version": ENVELOPE_VERSION,
             "delivery_id": delivery_id,
         },

@@ -20,6 +20,7 @@ from emulator.config import EmulatorConfig
 from emulator.delivery import Attempt, Delivery, envelope, new_delivery_id, post_once, retry_delay_s
 from emulator.faults import FaultInjector
 from emulator.keys import ApiKey, KeyStore
+from emulator.source import current as current_source
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +81,22 @@ class Dispatcher:
     # -- sending -------------------------------------------------------------------------------
 
     def publish(self, environment: str, event: str, data: dict[str, Any]) -> list[Delivery]:
-        """Send ``event`` to every key of ``environment`` that receives webhooks."""
-        return [self.send(key, event, data) for key in self._keys.webhook_targets(environment)]
+        """Send ``event`` to every key of ``environment`` that receives webhooks, with the
+        source of the change being made (:mod:`emulator.source`)."""
+        source = current_source()
+        return [
+            self.send(key, event, data, source=source)
+            for key in self._keys.webhook_targets(environment)
+        ]
 
-    def send(self, key: ApiKey, event: str, data: dict[str, Any]) -> Delivery:
+    def send(self, key: ApiKey, event: str, data: dict[str, Any], *, source: str) -> Delivery:
         delivery_id = new_delivery_id()
         delivery = Delivery(
             id=delivery_id,
             key_id=key.id,
             environment=key.environment,
             event=event,
-            body=envelope(event, data, delivery_id),
+            body=envelope(event, data, delivery_id, source=source),
             created_at=iso(datetime.now(UTC)),
         )
         self._deliveries[delivery.id] = delivery

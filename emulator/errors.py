@@ -35,16 +35,34 @@ class ApiError(Exception):
         return body
 
 
-def unauthorized() -> ApiError:
-    return ApiError(401, "unauthorized", "Invalid or missing API key")
+AUTH_EXPECTED = "Authorization: Bearer bk_(live|test)_<key>"
 
 
-def invalid_api_key() -> ApiError:
-    return ApiError(401, "invalid_api_key", "Invalid or missing API key")
+def unauthorized(*, header_present: bool = False) -> ApiError:
+    message = (
+        "Invalid Authorization header format"
+        if header_present
+        else ("Missing Authorization header")
+    )
+    return ApiError(401, "unauthorized", message, details={"expected": AUTH_EXPECTED})
 
 
-def insufficient_scope(scope: str) -> ApiError:
-    return ApiError(403, "insufficient_scope", f"API key does not have required scope: {scope}")
+def invalid_api_key(key_prefix: str) -> ApiError:
+    return ApiError(
+        401,
+        "invalid_api_key",
+        "Invalid API key format or key not found",
+        details={"keyPrefix": key_prefix},
+    )
+
+
+def insufficient_scope(scope: str, held: list[str]) -> ApiError:
+    return ApiError(
+        403,
+        "insufficient_scope",
+        f"API key does not have required scope: {scope}",
+        details={"requiredScope": scope, "keyScopes": held},
+    )
 
 
 def suspended() -> ApiError:
@@ -63,6 +81,16 @@ def validation_error(message: str, details: Any = None) -> ApiError:
     return ApiError(422, "validation_error", message, details=details)
 
 
+def field_error(field: str, message: str) -> ApiError:
+    """A 422 about one field of the body or query, named in the message and the details."""
+    return validation_error(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+def conflict(message: str) -> ApiError:
+    """A 409: the resource is not in a state that allows the change."""
+    return ApiError(409, "conflict", message)
+
+
 def rate_limited(*, limit: int, window_s: float, retry_after_s: float) -> ApiError:
     retry_after = max(0, math.ceil(retry_after_s))
     return ApiError(
@@ -76,10 +104,11 @@ def rate_limited(*, limit: int, window_s: float, retry_after_s: float) -> ApiErr
 
 def from_validation(exc: pydantic.ValidationError) -> ApiError:
     details = [
-        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+        {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
         for err in exc.errors(include_url=False, include_input=False)
     ]
-    return validation_error("Request validation failed", details)
+    named = ", ".join(dict.fromkeys(d["field"] for d in details))
+    return validation_error(f"Request validation failed: {named}", details)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}

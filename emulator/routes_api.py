@@ -1,27 +1,22 @@
-"""Billoget's public API routes, each served under both ``/v1`` and ``/``.
+"""Billoget's public API routes (every route the SDK calls), each under both ``/v1`` and ``/``.
 
-Scopes (from the seed's table):
+==========================================================  ===============
+route                                                       scope
+==========================================================  ===============
+GET  /api/public/customers[/search|/{id}]                   READ_CUSTOMERS
+POST /api/public/customers, PUT|DELETE .../{id}             WRITE_CUSTOMERS
+GET  /api/public/products[/search|/{id}|/{id}/variants]     READ_PRODUCTS
+GET  /api/public/product-variants/{id}                      READ_PRODUCTS
+POST /api/public/products[/with-variants], PUT|DELETE       WRITE_PRODUCTS
+POST /api/public/product-variants, PUT|DELETE .../{id}      WRITE_PRODUCTS
+POST /api/public/webhooks/test                              WEBHOOKS
+==========================================================  ===============
 
-==================================================  ===============
-route                                               scope
-==================================================  ===============
-GET  /api/public/budgets[/{id}]                     READ_BUDGETS
-POST /api/budgets/public (public budget create)     WRITE_BUDGETS
-PUT  /api/public/budgets/{id}                       WRITE_BUDGETS
-POST /api/public/budgets/{id}/approve|reject        WRITE_BUDGETS
-GET  /api/public/customers[/search|/{id}]           READ_CUSTOMERS
-POST|PUT|DELETE /api/public/customers[/{id}]        WRITE_CUSTOMERS
-GET  /api/public/products[/search|/{id}]            READ_PRODUCTS
-POST|PUT|DELETE /api/public/products[/{id}]         WRITE_PRODUCTS
-GET  /api/public/products/{id}/variants[/{vid}]     READ_PRODUCTS
-POST|PUT|DELETE /api/public/products/{id}/variants  WRITE_PRODUCTS
-POST /api/public/webhooks/test                      WEBHOOKS
-==================================================  ===============
+Budgets, approvals and the public token routes are in :mod:`emulator.routes_budgets`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -34,148 +29,153 @@ from emulator.auth import require
 from emulator.clock import iso
 from emulator.keys import Scope
 from emulator.models import (
-    BudgetIn,
-    BudgetPatch,
-    CustomerIn,
-    CustomerPatch,
-    ProductIn,
-    ProductPatch,
-    VariantIn,
-    VariantPatch,
+    CreateCustomerDto,
+    CreateProductDto,
+    CreateProductVariantDto,
+    CreateProductWithVariantsDto,
+    UpdateCustomerDto,
+    UpdateProductDto,
+    UpdateProductVariantDto,
     WebhookTestIn,
 )
-from emulator.resources import BUDGET_APPROVED, BUDGET_REJECTED, Store
+from emulator.resources import Store
 from emulator.state import EMULATOR
 
 API_PREFIXES = ("/v1", "")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Route = tuple[str, str, Handler]
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 R = "/api/public"
 ID = r"{id:\d+}"
-VID = r"{variant_id:\d+}"
-
-_READ = {
-    "budgets": Scope.READ_BUDGETS,
-    "customers": Scope.READ_CUSTOMERS,
-    "products": Scope.READ_PRODUCTS,
-}
-_WRITE = {
-    "budgets": Scope.WRITE_BUDGETS,
-    "customers": Scope.WRITE_CUSTOMERS,
-    "products": Scope.WRITE_PRODUCTS,
-}
 
 
-def _store(request: web.Request, scope: Scope) -> Store:
+def store_for(request: web.Request, scope: Scope) -> Store:
     api_key = require(request, scope)
     return request.app[EMULATOR].stores[api_key.environment]
 
 
-def _id(request: web.Request, name: str = "id") -> int:
+def path_id(request: web.Request, name: str = "id") -> int:
     return int(request.match_info[name])
 
 
-async def _body(request: web.Request, model: type[Model]) -> Model:
-    try:
-        data = json.loads(await request.read() or b"null")
-    except ValueError:
-        raise errors.validation_error("Request body must be a JSON object") from None
-    return model.model_validate(data)
+async def body_of(request: web.Request, model: type[Model]) -> Model:
+    """The JSON body as ``model`` (strict JSON mode: dates from ISO strings, no coercion)."""
+    return model.model_validate_json(await request.read() or b"null")
 
 
-def _data(entity: Any, status: int = 200) -> web.Response:
+def data(entity: Any, status: int = 200) -> web.Response:
     return web.json_response({"data": entity}, status=status)
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+def page(request: web.Request, table: str, rows: list[dict[str, Any]]) -> web.Response:
+    shape = request.app[EMULATOR].config.pagination
+    return web.json_response(listing.select(table, rows, request.query, shape))
+
+
+def _render_all(store: Store, table: str) -> list[dict[str, Any]]:
+    return [store.render(table, row) for row in store.live(table)]
+
+
+# -- customers and products ----------------------------------------------------------------------
+
+_READ = {"customers": Scope.READ_CUSTOMERS, "products": Scope.READ_PRODUCTS}
+_WRITE = {"customers": Scope.WRITE_CUSTOMERS, "products": Scope.WRITE_PRODUCTS}
 
 
 def list_handler(table: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        store = _store(request, _READ[table])
-        return web.json_response(listing.select(table, store.live(table), request.query))
+        return page(request, table, _render_all(store_for(request, _READ[table]), table))
 
     return handler
 
 
 def get_handler(table: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        return _data(_store(request, _READ[table]).get(table, _id(request)))
-
-    return handler
-
-
-def delete_handler(table: str) -> Handler:
-    async def handler(request: web.Request) -> web.Response:
-        store = _store(request, _WRITE[table])
-        entity = store.delete(table, _id(request))
-        return _data({"id": entity["id"], "deleted": True, "deletedAt": entity["deletedAt"]})
+        store = store_for(request, _READ[table])
+        return data(store.render(table, store.get(table, path_id(request))))
 
     return handler
 
 
 async def create_customer(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_CUSTOMERS)
-    return _data(store.create_customer(await _body(request, CustomerIn)), 201)
+    store = store_for(request, Scope.WRITE_CUSTOMERS)
+    customer = store.create_customer(await body_of(request, CreateCustomerDto))
+    return data(store.render("customers", customer), 201)
 
 
 async def update_customer(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_CUSTOMERS)
-    return _data(store.update_customer(_id(request), await _body(request, CustomerPatch)))
+    store = store_for(request, Scope.WRITE_CUSTOMERS)
+    body = await body_of(request, UpdateCustomerDto)
+    return data(store.render("customers", store.update_customer(path_id(request), body)))
+
+
+async def delete_customer(request: web.Request) -> web.Response:
+    store_for(request, Scope.WRITE_CUSTOMERS).delete("customers", path_id(request))
+    return no_content()
 
 
 async def create_product(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_PRODUCTS)
-    return _data(store.create_product(await _body(request, ProductIn)), 201)
+    store = store_for(request, Scope.WRITE_PRODUCTS)
+    product = store.create_product(await body_of(request, CreateProductDto))
+    return data(store.render("products", product), 201)
+
+
+async def create_product_with_variants(request: web.Request) -> web.Response:
+    store = store_for(request, Scope.WRITE_PRODUCTS)
+    body = await body_of(request, CreateProductWithVariantsDto)
+    return data(store.render("products", store.create_product_with_variants(body)), 201)
 
 
 async def update_product(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_PRODUCTS)
-    return _data(store.update_product(_id(request), await _body(request, ProductPatch)))
+    store = store_for(request, Scope.WRITE_PRODUCTS)
+    body = await body_of(request, UpdateProductDto)
+    return data(store.render("products", store.update_product(path_id(request), body)))
+
+
+async def delete_product(request: web.Request) -> web.Response:
+    store_for(request, Scope.WRITE_PRODUCTS).delete_product(path_id(request))
+    return no_content()
+
+
+# -- product variants --------------------------------------------------------------------------
 
 
 async def list_variants(request: web.Request) -> web.Response:
-    variants = _store(request, Scope.READ_PRODUCTS).variants(_id(request))
-    return web.json_response(listing.paginate(variants, request.query))
+    store = store_for(request, Scope.READ_PRODUCTS)
+    store.get("products", path_id(request))
+    checks = listing.active_filter(request.query)
+    rows = [v for v in store.variants(path_id(request)) if all(c(v) for c in checks)]
+    shape = request.app[EMULATOR].config.pagination
+    return web.json_response(listing.paginate(rows, request.query, shape))
 
 
 async def get_variant(request: web.Request) -> web.Response:
-    store = _store(request, Scope.READ_PRODUCTS)
-    for variant in store.variants(_id(request)):
-        if variant["id"] == _id(request, "variant_id"):
-            return _data(variant)
-    raise errors.not_found("Variant")
+    store = store_for(request, Scope.READ_PRODUCTS)
+    return data(store.render("variants", store.get("variants", path_id(request))))
 
 
 async def create_variant(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_PRODUCTS)
-    return _data(store.add_variant(_id(request), await _body(request, VariantIn)), 201)
+    store = store_for(request, Scope.WRITE_PRODUCTS)
+    variant = store.create_variant(await body_of(request, CreateProductVariantDto))
+    return data(store.render("variants", variant), 201)
 
 
 async def update_variant(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_PRODUCTS)
-    body = await _body(request, VariantPatch)
-    return _data(store.update_variant(_id(request), _id(request, "variant_id"), body))
+    store = store_for(request, Scope.WRITE_PRODUCTS)
+    body = await body_of(request, UpdateProductVariantDto)
+    return data(store.render("variants", store.update_variant(path_id(request), body)))
 
 
 async def delete_variant(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_PRODUCTS)
-    store.delete_variant(_id(request), _id(request, "variant_id"))
-    return _data({"id": _id(request, "variant_id"), "deleted": True})
+    store_for(request, Scope.WRITE_PRODUCTS).delete_variant(path_id(request))
+    return no_content()
 
 
-async def create_budget(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_BUDGETS)
-    return _data(store.create_budget(await _body(request, BudgetIn)), 201)
-
-
-async def update_budget(request: web.Request) -> web.Response:
-    store = _store(request, Scope.WRITE_BUDGETS)
-    return _data(store.update_budget(_id(request), await _body(request, BudgetPatch)))
-
-
-def decide_handler(state: int) -> Handler:
-    async def handler(request: web.Request) -> web.Response:
-        return _data(_store(request, Scope.WRITE_BUDGETS).decide_budget(_id(request), state))
-
-    return handler
+# -- the webhook test endpoint -------------------------------------------------------------------
 
 
 async def webhook_test(request: web.Request) -> web.Response:
@@ -186,52 +186,46 @@ async def webhook_test(request: web.Request) -> web.Response:
         raise errors.rate_limited(
             limit=decision.limit, window_s=decision.window_s, retry_after_s=decision.retry_after_s
         )
-    body = await _body(request, WebhookTestIn)
+    body = await body_of(request, WebhookTestIn)
     message = "Test webhook sent successfully"
     if api_key.webhook_url and not api_key.endpoint_disabled:
-        emu.dispatcher.send(api_key, body.event, dict(body.data))
+        emu.dispatcher.send(api_key, body.event, dict(body.data), source="test")
     else:
         message = "Test webhook processed; no webhook URL is configured for this API key"
     now = iso(datetime.now(UTC))
-    return _data({"message": message, "timestamp": now, "apiKey": api_key.prefix})
+    return data({"message": message, "timestamp": now, "apiKey": api_key.prefix})
 
 
-def _routes() -> list[tuple[str, str, Handler]]:
-    routes: list[tuple[str, str, Handler]] = []
-    for table in ("budgets", "customers", "products"):
-        routes += [
-            ("GET", f"{R}/{table}", list_handler(table)),
-            ("GET", f"{R}/{table}/{ID}", get_handler(table)),
-        ]
+def catalog_routes() -> list[Route]:
+    routes: list[Route] = []
     for table in ("customers", "products"):
         routes += [
+            ("GET", f"{R}/{table}", list_handler(table)),
             ("GET", f"{R}/{table}/search", list_handler(table)),
-            ("DELETE", f"{R}/{table}/{ID}", delete_handler(table)),
+            ("GET", f"{R}/{table}/{ID}", get_handler(table)),
         ]
     return [
         *routes,
         ("POST", f"{R}/customers", create_customer),
         ("PUT", f"{R}/customers/{ID}", update_customer),
         ("PATCH", f"{R}/customers/{ID}", update_customer),
+        ("DELETE", f"{R}/customers/{ID}", delete_customer),
         ("POST", f"{R}/products", create_product),
+        ("POST", f"{R}/products/with-variants", create_product_with_variants),
         ("PUT", f"{R}/products/{ID}", update_product),
         ("PATCH", f"{R}/products/{ID}", update_product),
+        ("DELETE", f"{R}/products/{ID}", delete_product),
         ("GET", f"{R}/products/{ID}/variants", list_variants),
-        ("POST", f"{R}/products/{ID}/variants", create_variant),
-        ("GET", f"{R}/products/{ID}/variants/{VID}", get_variant),
-        ("PUT", f"{R}/products/{ID}/variants/{VID}", update_variant),
-        ("DELETE", f"{R}/products/{ID}/variants/{VID}", delete_variant),
-        ("POST", "/api/budgets/public", create_budget),
-        ("POST", f"{R}/budgets", create_budget),
-        ("PUT", f"{R}/budgets/{ID}", update_budget),
-        ("POST", f"{R}/budgets/{ID}/approve", decide_handler(BUDGET_APPROVED)),
-        ("POST", f"{R}/budgets/{ID}/reject", decide_handler(BUDGET_REJECTED)),
+        ("POST", f"{R}/product-variants", create_variant),
+        ("GET", f"{R}/product-variants/{ID}", get_variant),
+        ("PUT", f"{R}/product-variants/{ID}", update_variant),
+        ("PATCH", f"{R}/product-variants/{ID}", update_variant),
+        ("DELETE", f"{R}/product-variants/{ID}", delete_variant),
         ("POST", f"{R}/webhooks/test", webhook_test),
     ]
 
 
-def add_api_routes(app: web.Application) -> None:
-    routes = _routes()
+def add_api_routes(app: web.Application, routes: list[Route]) -> None:
     for prefix in API_PREFIXES:
         for method, path, handler in routes:
             app.router.add_route(method, prefix + path, handler)

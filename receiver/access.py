@@ -5,6 +5,10 @@
 - ``ALLOWED_SENDER_IPS`` (empty: anyone) guards ``POST /webhooks/billoget`` → 403 otherwise.
 - ``/admin/...`` needs ``Authorization: Bearer <ADMIN_TOKEN>`` when a token is set, and is
   answered only to loopback clients when none is. Health checks stay open.
+- ``/metrics`` takes ``METRICS_TOKEN`` or ``ADMIN_TOKEN`` when either is set (a scraper needs
+  no admin token), and answers loopback clients only when neither is.
+  answered only to loopback clients when none is. Health checks stay open. The inspector's
+  pages (routes named ``inspector.*``) apply the same rule with a login form instead.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from core.settings import IPNetwork, Settings
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/admin/"
+METRICS_PATH = "/metrics"
+INSPECTOR_ROUTE_PREFIX = "inspector."
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -33,11 +39,18 @@ class AccessPolicy:
     senders: list[IPNetwork]
     proxies: list[IPNetwork]
     admin_token: bytes = field(repr=False)
+    metrics_tokens: tuple[bytes, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccessPolicy:
         token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-        return cls(settings.sender_networks(), settings.proxy_networks(), token.encode())
+        metrics = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+        return cls(
+            settings.sender_networks(),
+            settings.proxy_networks(),
+            token.encode(),
+            tuple(t.encode() for t in (metrics, token) if t),
+        )
 
 
 ACCESS_KEY = web.AppKey("access_policy", AccessPolicy)
@@ -74,6 +87,18 @@ def client_ip(request: web.Request, proxies: list[IPNetwork]) -> IPAddress | Non
     return peer
 
 
+def via_https(request: web.Request, proxies: list[IPNetwork]) -> bool:
+    """The client reached us over HTTPS: directly, or as a trusted proxy says
+    (``X-Forwarded-Proto: https``)."""
+    if request.secure:
+        return True
+    peer = _parse_ip(request.remote)
+    if peer is None or not _within(peer, proxies):
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+    return proto == "https"
+
+
 def _check_admin(request: web.Request, policy: AccessPolicy, address: IPAddress | None) -> None:
     if policy.admin_token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -85,12 +110,33 @@ def _check_admin(request: web.Request, policy: AccessPolicy, address: IPAddress 
         )
 
 
+def _check_metrics(request: web.Request, policy: AccessPolicy, address: IPAddress | None) -> None:
+    if policy.metrics_tokens:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode()
+        # every token compared, in constant time each
+        if not sum(hmac.compare_digest(given, token) for token in policy.metrics_tokens):
+            raise UnauthorizedAdminError("/metrics needs Authorization: Bearer <METRICS_TOKEN>")
+    elif address is None or not address.is_loopback:
+        raise ForbiddenError(
+            "/metrics answers loopback clients only; set METRICS_TOKEN to scrape it remotely"
+        )
+
+
+def is_inspector_route(request: web.Request) -> bool:
+    """The inspector's pages guard themselves (login page, session cookie, CSRF): see
+    :mod:`receiver.inspector.guard`."""
+    name = request.match_info.route.name
+    return name is not None and name.startswith(INSPECTOR_ROUTE_PREFIX)
+
+
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     policy = request.app[ACCESS_KEY]
     path = request.path
-    if path.startswith(ADMIN_PREFIX):
+    if path.startswith(ADMIN_PREFIX) and not is_inspector_route(request):
         _check_admin(request, policy, client_ip(request, policy.proxies))
+    elif path == METRICS_PATH:
+        _check_metrics(request, policy, client_ip(request, policy.proxies))
     elif policy.senders and path.startswith("/webhooks/"):
         address = client_ip(request, policy.proxies)
         if address is None or not _within(address, policy.senders):

@@ -4,20 +4,21 @@
 - ``GET /admin/events?status=&event=&limit=``: recent events (metadata, never bodies).
 - ``POST /admin/events/{delivery_id}/replay``: back through the pipeline (the relay sends it).
 
-The future event inspector page builds on these.
+The event inspector's pages (:mod:`receiver.inspector`) build on these.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from core.errors import ClientError, NotFoundError
 from core.selfcheck.run import last_report, run_selfcheck
-from core.store import NewDelivery, Status, StoredEvent
+from core.store import RelayItem, Status, StoredEvent
 from receiver.keys import READ_EXECUTOR_KEY, RELAY_KEY, SETTINGS_KEY, STORE_KEY, WRITE_EXECUTOR_KEY
 
 MAX_LIST_LIMIT = 500
@@ -38,13 +39,13 @@ def _event_json(event: StoredEvent) -> dict[str, Any]:
     }
 
 
-async def _read(request: web.Request, fn: Any, *args: Any, **kwargs: Any) -> Any:
+async def read(request: web.Request, fn: Any, *args: Any, **kwargs: Any) -> Any:
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(request.app[READ_EXECUTOR_KEY], lambda: fn(*args, **kwargs))
 
 
 async def get_selfcheck(request: web.Request) -> web.Response:
-    found = await _read(request, last_report, request.app[STORE_KEY])
+    found = await read(request, last_report, request.app[STORE_KEY])
     if found is None:
         raise NotFoundError("no self-check has run yet")
     at, report = found
@@ -69,31 +70,35 @@ def _list_args(request: web.Request) -> dict[str, Any]:
 
 
 async def list_events(request: web.Request) -> web.Response:
-    events = await _read(request, request.app[STORE_KEY].list_events, **_list_args(request))
+    events = await read(request, request.app[STORE_KEY].list_events, **_list_args(request))
     return web.json_response({"data": [_event_json(e) for e in events]})
 
 
-async def replay_event(request: web.Request) -> web.Response:
-    store = request.app[STORE_KEY]
-    delivery_id = request.match_info["delivery_id"]
-    event = await _read(request, store.get, delivery_id)
+async def replay_items(app: web.Application, items: Sequence[RelayItem]) -> int:
+    """Send stored events back through the pipeline: ``received`` with attempts reset (on the
+    store-writer thread), then to the relay; the number requeued. Should the relay be full,
+    the sweeper sends the rest."""
+    loop = asyncio.get_running_loop()
+    ids = [item.delivery_id for item in items]
+    requeued: int = await loop.run_in_executor(app[WRITE_EXECUTOR_KEY], app[STORE_KEY].requeue, ids)
+    app[RELAY_KEY].push_items(items)
+    return requeued
+
+
+async def replayable(request: web.Request, delivery_id: str) -> StoredEvent:
+    """The stored event to replay; NotFoundError / ClientError otherwise."""
+    event = await read(request, request.app[STORE_KEY].get, delivery_id)
     if event is None:
         raise NotFoundError(f"no event with delivery id {delivery_id!r}")
     if event.selfcheck_nonce:
         raise ClientError("self-check deliveries are never handed to handlers")
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(request.app[WRITE_EXECUTOR_KEY], store.requeue, [delivery_id])
-    request.app[RELAY_KEY].push(
-        [
-            NewDelivery(
-                delivery_id=event.delivery_id,
-                event_type=event.event_type,
-                event_timestamp=event.event_timestamp,
-                webhook_timestamp=event.webhook_timestamp,
-                body=event.body,
-            )
-        ]
-    )
+    return event
+
+
+async def replay_event(request: web.Request) -> web.Response:
+    delivery_id = request.match_info["delivery_id"]
+    event = await replayable(request, delivery_id)
+    await replay_items(request.app, [RelayItem(event.delivery_id, event.event_type)])
     return web.json_response({"replayed": True, "delivery_id": delivery_id}, status=202)
 
 

@@ -31,10 +31,14 @@ from receiver.checks_extra import selfcheck_check, workers_check
 from receiver.health import DEFAULT_CHECKS, healthz, readyz
 from receiver.httplog import server_logger
 from receiver.ingest import Ingestor
+from receiver.inspector import setup_inspector
+from receiver.inspector.guard import inspector_middleware
+from receiver.inspector.state import SIGNALS_KEY
 from receiver.keys import (
     BATCHER_KEY,
     BROKER_KEY,
     INGESTOR_KEY,
+    METRICS_KEY,
     READ_EXECUTOR_KEY,
     READINESS_CHECKS_KEY,
     RELAY_KEY,
@@ -43,6 +47,9 @@ from receiver.keys import (
     WRITE_EXECUTOR_KEY,
 )
 from receiver.middleware import error_middleware
+from receiver.observability.families import ReceiverMetrics
+from receiver.observability.overview import inspector_signals
+from receiver.observability.routes import add_observability
 from receiver.redis_epoch import redis_recovery
 from receiver.relay import Relay, sweep_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
@@ -63,11 +70,16 @@ def create_app(
     max_pending: int = DEFAULT_MAX_PENDING,
 ) -> web.Application:
     """The receiver; raises :class:`core.errors.ConfigError` without a webhook secret."""
+    secrets = settings.webhook_secrets()
+    metrics = ReceiverMetrics([secret.fingerprint() for secret in secrets])
     ingestor = Ingestor(
-        settings.webhook_secrets(), tolerance_s=settings.billoget_tolerance_s, clock=clock
+        secrets,
+        tolerance_s=settings.billoget_tolerance_s,
+        clock=clock,
+        on_verified=metrics.verified,
     )
     app = web.Application(
-        middlewares=[error_middleware, access_middleware],
+        middlewares=[error_middleware, access_middleware, inspector_middleware],
         handler_args={"logger": server_logger()},
     )
     app[SETTINGS_KEY] = settings
@@ -98,6 +110,9 @@ def create_app(
             partial(_sweeper_ctx, sweep=sweep),
         ]
     )
+    add_observability(app, settings, metrics)  # after the store's contexts: it reads the store
+    setup_inspector(app)
+    app[SIGNALS_KEY] = inspector_signals  # the overview's secret matches, silence and alerts
     return app
 
 
@@ -151,6 +166,7 @@ async def _batcher_ctx(
         app[STORE_KEY],
         executor=app[WRITE_EXECUTOR_KEY],
         on_committed=app[RELAY_KEY].push,
+        on_batch=app[METRICS_KEY].committed,
         max_batch=max_batch,
         max_pending=max_pending,
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
@@ -37,6 +38,7 @@ DEFAULT_MAX_PENDING = 5000
 DEFAULT_MARKS_DELAY_S = 0.25
 
 OnCommitted = Callable[[Sequence[NewDelivery]], None]
+OnBatch = Callable[[int, float], None]  # (deliveries in the batch, seconds to durable)
 
 
 _Pending = tuple[NewDelivery, "asyncio.Future[bool]"]
@@ -55,6 +57,7 @@ class GroupCommitter:
         max_batch: int = DEFAULT_MAX_BATCH,
         max_pending: int = DEFAULT_MAX_PENDING,
         marks_delay_s: float = DEFAULT_MARKS_DELAY_S,
+        on_batch: OnBatch | None = None,
     ) -> None:
         self._store = store
         self._stager = store if isinstance(store, StagesBatches) else None
@@ -70,6 +73,8 @@ class GroupCommitter:
         self._busy = False  # a batch is being committed (or about to start)
         self._idle: asyncio.Future[None] | None = None
         self._closing = False
+        self._on_batch = on_batch
+        self._batch_started = 0.0  # one batch is in flight at a time
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Commit ``delivery``; True if newly stored, False if it was a duplicate."""
@@ -140,6 +145,7 @@ class GroupCommitter:
             self._marks_timer.cancel()
             self._marks_timer = None
         deliveries = [d for d, _ in batch]
+        self._batch_started = time.perf_counter()
         staged: StagedBatch | None = None
         if self._stager is not None:
             try:
@@ -176,6 +182,8 @@ class GroupCommitter:
                     new.append(delivery)
             if new:
                 self._on_committed(new)
+            if batch and self._on_batch is not None:
+                self._on_batch(len(batch), time.perf_counter() - self._batch_started)
         self._next()
 
     # -- on the store-writer thread ------------------------------------------------------------

@@ -26,7 +26,8 @@ async def selfcheck_check(app: web.Application) -> CheckResult:
     return CheckResult(ok, detail)
 
 
-def _worker_problems(app: web.Application) -> dict[str, str]:
+def worker_problems(app: web.Application) -> dict[str, str]:
+    """Problem → message, from the workers' Redis hash (blocking: run it in a thread)."""
     client = getattr(app[BROKER_KEY], "client", None)
     if client is None:
         return {}
@@ -44,7 +45,7 @@ def _worker_problems(app: web.Application) -> dict[str, str]:
 async def workers_check(app: web.Application) -> CheckResult:
     """Configuration problems the workers reported (e.g. a missing READ scope)."""
     try:
-        problems = await asyncio.to_thread(_worker_problems, app)
+        problems = await asyncio.to_thread(worker_problems, app)
     except BrokerErrors:
         return CheckResult(True, "unknown: the broker is unreachable")
     if not problems:

@@ -53,7 +53,7 @@ def serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k)) is not None}
     settings = load_settings(**overrides)
     settings.webhook_secrets()  # no secret: one clear line and exit 2 (billoget_hooks.cli)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     loop_name = install_event_loop(settings.event_loop)
     app = create_app(settings)

@@ -23,6 +23,7 @@ from receiver.keys import (
     BROKER_KEY,
     READ_EXECUTOR_KEY,
     READINESS_CHECKS_KEY,
+    READINESS_WARNINGS_KEY,
     STORE_KEY,
     WRITE_EXECUTOR_KEY,
 )
@@ -90,5 +91,8 @@ async def readyz(request: web.Request) -> web.Response:
         "ready": ready,
         "checks": {name: asdict(r) for name, r in zip(checks, results, strict=True)},
         "counts": await _counts(app),
+        # alerts that hold (receiver.observability.alerts): worth a look, not a reason to
+        # take the process out of rotation
+        "warnings": app[READINESS_WARNINGS_KEY]() if READINESS_WARNINGS_KEY in app else [],
     }
     return web.json_response(body, status=200 if ready else 503)

@@ -24,7 +24,7 @@ from core.errors import (
     VerificationError,
 )
 from core.events import parse_envelope
-from core.signing import DEFAULT_TOLERANCE_S, WebhookSecret, verify
+from core.signing import DEFAULT_TOLERANCE_S, MISSING_HEADERS, WebhookSecret, verify_match
 from core.store import NewDelivery
 from core.times import utc_text
 
@@ -56,7 +56,7 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
 def _single_header(headers: CIMultiDictProxy[str], name: str) -> str | None:
     values = headers.getall(name, [])
     if len(values) > 1:
-        raise VerificationError(f"{name} header appears more than once")
+        raise VerificationError(f"{name} header appears more than once", reason=MISSING_HEADERS)
     return values[0] if values else None
 
 
@@ -75,11 +75,13 @@ class Ingestor:
     secrets: Sequence[WebhookSecret]
     tolerance_s: int = DEFAULT_TOLERANCE_S
     clock: Callable[[], float] = field(default=time.time)
+    # called with (index of the secret that matched, now, webhook-timestamp) once verified
+    on_verified: Callable[[int, float, int], None] | None = None
 
     def ingest(self, headers: CIMultiDictProxy[str], body: bytes) -> NewDelivery:
         """Verify (401), parse (400) and check the delivery id (400); never anything else."""
         msg_id, timestamp, signature = (_single_header(headers, h) for h in SIGNED_HEADERS)
-        webhook_ts = verify(
+        webhook_ts, matched = verify_match(
             self.secrets,
             msg_id=msg_id,
             timestamp=timestamp,
@@ -88,6 +90,8 @@ class Ingestor:
             tolerance_s=self.tolerance_s,
             now=self.clock,
         )
+        if self.on_verified is not None:
+            self.on_verified(matched, self.clock(), webhook_ts)
         envelope = parse_envelope(body)
         if envelope.metadata.delivery_id != msg_id:
             raise DeliveryIdMismatchError("webhook-id header does not match metadata.delivery_id")

@@ -13,10 +13,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from core.errors import BillogetHooksError, PayloadTooLargeError, UnreadableBodyError
+from core.logs import delivery_extra
+from receiver.keys import METRICS_KEY
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 1
+WEBHOOKS_PREFIX = "/webhooks/"  # refusals there are counted (billoget_hooks_deliveries_total)
 _KEPT_HEADERS = ("Allow",)
 
 
@@ -29,11 +32,21 @@ def _code_for(exc: web.HTTPException) -> str:
 
 
 def _from_service_error(request: web.Request, exc: BillogetHooksError) -> web.Response:
+    if exc.reason and request.path.startswith(WEBHOOKS_PREFIX):
+        metrics = request.app.get(METRICS_KEY)
+        if metrics is not None:
+            metrics.refused(exc.reason)
     delivery_id = request.headers.get("webhook-id", "-")[:64]
+    extra = delivery_extra(delivery_id)
     if exc.status >= 500:
-        log.warning("delivery %r: %s %s: %s", delivery_id, exc.status, exc.code, exc.message)
+        log.warning(
+            "delivery %r: %s %s: %s", delivery_id, exc.status, exc.code, exc.message, extra=extra
+        )
     else:
-        log.info("delivery %r rejected: %s %s: %s", delivery_id, exc.status, exc.code, exc.message)
+        log.info(
+            "delivery %r rejected: %s %s: %s",
+            delivery_id, exc.status, exc.code, exc.message, extra=extra,
+        )  # fmt: skip
     response = error_response(exc.status, exc.code, exc.message)
     if exc.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_S)

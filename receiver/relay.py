@@ -82,7 +82,13 @@ class Relay:
 
     def push(self, deliveries: Sequence[NewDelivery]) -> None:
         """Queue newly stored deliveries for the broker (self-check round trips excluded)."""
-        dropped = [d.delivery_id for d in deliveries if not self._offer(d)]
+        self.push_items(
+            [RelayItem(d.delivery_id, d.event_type) for d in deliveries if not d.selfcheck_nonce]
+        )
+
+    def push_items(self, items: Sequence[RelayItem]) -> None:
+        """Queue stored events for the broker (e.g. replayed ones, back at ``received``)."""
+        dropped = [item.delivery_id for item in items if not self._offer(item)]
         if dropped:
             # still ``received`` in the store: the sweeper will send them
             log.warning(
@@ -91,11 +97,9 @@ class Relay:
                 dropped[0],
             )
 
-    def _offer(self, delivery: NewDelivery) -> bool:
-        if delivery.selfcheck_nonce is not None:
-            return True
+    def _offer(self, item: RelayItem) -> bool:
         try:
-            self._queue.put_nowait(RelayItem(delivery.delivery_id, delivery.event_type))
+            self._queue.put_nowait(item)
         except asyncio.QueueFull:
             return False
         return True

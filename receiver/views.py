@@ -7,8 +7,9 @@ import logging
 
 from aiohttp import web
 
+from core.logs import delivery_extra
 from receiver.ingest import read_body
-from receiver.keys import BATCHER_KEY, INGESTOR_KEY, SETTINGS_KEY
+from receiver.keys import BATCHER_KEY, INGESTOR_KEY, METRICS_KEY, SETTINGS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,14 @@ async def receive_webhook(request: web.Request) -> web.Response:
     body = await read_body(request, max_bytes=app[SETTINGS_KEY].billoget_max_body_bytes)
     delivery = app[INGESTOR_KEY].ingest(request.headers, body)
     is_new = await app[BATCHER_KEY].submit(delivery)
-    log.debug(
-        "delivery %s (%s) committed, duplicate=%s",
-        delivery.delivery_id,
-        delivery.event_type,
-        not is_new,
-    )
+    app[METRICS_KEY].stored(is_new)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "delivery %s (%s) committed, duplicate=%s",
+            delivery.delivery_id,
+            delivery.event_type,
+            not is_new,
+            extra=delivery_extra(delivery.delivery_id, delivery.event_type),
+        )
     body = _HEAD + json.dumps(delivery.delivery_id).encode() + _TAILS[not is_new]
     return web.Response(body=body, content_type="application/json", charset="utf-8")

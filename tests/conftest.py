@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.workers",
     "tests.fixtures.stack",
+    "tests.fixtures.browser",
 ]

@@ -28,6 +28,7 @@ from core.billoget import (
     UnauthorizedError,
 )
 from workers.errors import BudgetWait, KeyRejected, NoApiKey, ScopeMissing
+from workers.metrics import WorkerMetrics
 from workers.problems import ProblemBoard
 from workers.ratebudget import RateBudget
 
@@ -60,17 +61,23 @@ class BudgetedApi:
         budget: RateBudget | None,
         problems: ProblemBoard,
         max_inline_wait_s: float = DEFAULT_MAX_INLINE_WAIT_S,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self._client = client
         self._budget = budget
         self._problems = problems
         self._max_inline_wait_s = max_inline_wait_s
         self._latest: RateLimitInfo | None = None
+        self._metrics = metrics
         if client is not None:
             client.on_rate_limit = self._seen
+            if metrics is not None:
+                client.on_answer = metrics.api_answer
 
     def _seen(self, info: RateLimitInfo) -> None:
         self._latest = info
+        if self._metrics is not None:
+            self._metrics.budget_remaining(info.remaining)
 
     async def get_entity(self, family: Family, entity_id: int | str) -> Entity:
         """``GET /api/public/{family}s/{id}``; :class:`ApiNotFoundError` if it is gone."""

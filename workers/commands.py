@@ -18,6 +18,7 @@ from core.queue import QUEUE_NAME
 from core.settings import Settings, load_settings
 from workers.actors import declare_actor
 from workers.broker import build_broker
+from workers.metrics import enable_multiprocess, mark_stopped, serve_host_metrics
 from workers.runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def start_worker(settings: Settings, *, threads: int) -> tuple[dramatiq.Worker, 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     threads = args.threads or settings.worker_threads
     stop = threading.Event()
 
@@ -67,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    metrics_dir = settings.worker_metrics_path()
+    if metrics_dir is not None:
+        enable_multiprocess(metrics_dir)
+        if settings.worker_metrics_port is not None:
+            serve_host_metrics(metrics_dir, port=settings.worker_metrics_port, host=settings.host)
     worker, _ = start_worker(settings, threads=threads)
     log.info("worker started: %d threads on queue %s", threads, QUEUE_NAME)
     try:
@@ -74,5 +80,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         worker.stop(timeout=STOP_TIMEOUT_MS)
         worker.broker.close()
+        if metrics_dir is not None:
+            mark_stopped(metrics_dir)
     log.info("worker stopped")
     return 0

@@ -23,6 +23,7 @@ import asyncio
 import inspect
 import logging
 import random
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -30,12 +31,14 @@ from typing import Any
 from core.billoget import ApiError, ApiServerError, RateLimitedError
 from core.errors import InvalidEnvelopeError, PermanentError, RetryLater, StoreUnavailableError
 from core.events import parse_envelope
+from core.logs import delivery_extra
 from core.store import Outcome, Result, StartAttempt, StoredEvent
 from core.store.sqlite.mirror import MirrorStore
 from core.times import seconds_from_now
 from workers.api import BudgetedApi
 from workers.handlers.context import HandlerContext, delivery_logger
 from workers.handlers.registry import Handler, HandlerRegistry
+from workers.metrics import WorkerMetrics
 from workers.redis_watch import REDIS_ERRORS
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
@@ -100,6 +103,7 @@ class Processor:
         enqueue: Enqueue,
         run_coroutine: RunCoroutine,
         time_limit_s: float,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self._writer = writer
         self._mirror = mirror
@@ -109,21 +113,27 @@ class Processor:
         self._enqueue = enqueue
         self._run_coroutine = run_coroutine
         self._time_limit_s = time_limit_s
+        self._metrics = metrics
 
     def process(self, delivery_id: str, *, event_type: str | None = None) -> Verdict | None:
         """Handle one delivery; None if it was unknown or already done (a duplicate)."""
         try:
             event = self._writer.write(StartAttempt(delivery_id))
             if event is None:
-                log.debug("[%s] already done or unknown: skipped", delivery_id)
+                log.debug(
+                    "[%s] already done or unknown: skipped",
+                    delivery_id,
+                    extra=delivery_extra(delivery_id, event_type),
+                )
                 return None
             verdict = self._run(event)
             self._record(event, verdict)
         except StoreUnavailableError as exc:
             delay_s = DEFAULT_STORE_RETRY_S * (1 + random.random())
             log.warning(
-                "[%s] event store unavailable (%s): again in %.1f s", delivery_id, exc, delay_s
-            )
+                "[%s] event store unavailable (%s): again in %.1f s",
+                delivery_id, exc, delay_s, extra=delivery_extra(delivery_id, event_type),
+            )  # fmt: skip
             self._enqueue(delivery_id, event_type or "", delay_s)
             return Verdict(Result.DEFERRED, "event store unavailable", delay_s)
         return verdict
@@ -143,7 +153,11 @@ class Processor:
             mirror=self._mirror,
             log=delivery_logger(logging.getLogger("workers.handlers"), event.delivery_id),
         )
-        return self._run_coroutine(self._handle(ctx, handlers))
+        started = time.perf_counter()
+        verdict = self._run_coroutine(self._handle(ctx, handlers))
+        if self._metrics is not None:
+            self._metrics.handled(event.event_type, time.perf_counter() - started)
+        return verdict
 
     async def _handle(self, ctx: HandlerContext, handlers: list[Handler]) -> Verdict:
         """On the event loop: every handler in turn, within the time limit."""
@@ -161,7 +175,12 @@ class Processor:
             if verdict.kind is Result.FAILED and not isinstance(
                 exc, (ApiError, TimeoutError, *REDIS_ERRORS)
             ):
-                log.warning("[%s] handler raised", ctx.delivery_id, exc_info=True)
+                log.warning(
+                    "[%s] handler raised",
+                    ctx.delivery_id,
+                    exc_info=True,
+                    extra=delivery_extra(ctx.delivery_id, ctx.event.event_type),
+                )
             return verdict
         return Verdict(Result.PROCESSED, "; ".join(outcomes) or "processed")
 
@@ -169,29 +188,33 @@ class Processor:
         delivery_id = event.delivery_id
         attempt = event.attempts + 1
         text = verdict.text[:MAX_TEXT]
+        extra = delivery_extra(delivery_id, event.event_type)
         if verdict.kind is Result.FAILED and self._policy.exhausted(attempt):
             verdict = Verdict(Result.DEAD, f"retries exhausted after {attempt} attempts: {text}")
             text = verdict.text[:MAX_TEXT]
         if verdict.kind is Result.PROCESSED:
             self._writer.write(Outcome(delivery_id, Result.PROCESSED, text))
-            log.debug("[%s] processed: %s", delivery_id, text)
+            log.debug("[%s] processed: %s", delivery_id, text, extra=extra)
         elif verdict.kind is Result.DEAD:
             self._writer.write(Outcome(delivery_id, Result.DEAD, text))
-            log.warning("[%s] %s is dead: %s", delivery_id, event.event_type, text)
+            log.warning("[%s] %s is dead: %s", delivery_id, event.event_type, text, extra=extra)
         elif verdict.kind is Result.FAILED:
             delay_s = self._policy.delay_s(attempt, retry_after_s=verdict.delay_s or None)
             self._writer.write(Outcome(delivery_id, Result.FAILED, text, seconds_from_now(delay_s)))
             log.info(
-                "[%s] attempt %d failed (%s): retry in %.1f s", delivery_id, attempt, text, delay_s
-            )
+                "[%s] attempt %d failed (%s): retry in %.1f s",
+                delivery_id, attempt, text, delay_s, extra=extra,
+            )  # fmt: skip
             self._enqueue(delivery_id, event.event_type, delay_s)
         else:
             delay_s = max(verdict.delay_s, 0.0)
             self._writer.write(
                 Outcome(delivery_id, Result.DEFERRED, text, seconds_from_now(delay_s))
             )
-            log.debug("[%s] deferred %.1f s: %s", delivery_id, delay_s, text)
+            log.debug("[%s] deferred %.1f s: %s", delivery_id, delay_s, text, extra=extra)
             self._enqueue(delivery_id, event.event_type, delay_s)
+        if self._metrics is not None:
+            self._metrics.outcome(verdict.kind.value)
 
 
 async def _call(handler: Handler, ctx: HandlerContext) -> str | None:

@@ -22,6 +22,7 @@ from workers.api import BudgetedApi
 from workers.coalesce import EntityLock
 from workers.handlers.mirror import MirrorHandlers
 from workers.handlers.registry import HandlerRegistry, handler_modules
+from workers.metrics import WorkerMetrics
 from workers.problems import ProblemBoard
 from workers.processing import Processor
 from workers.ratebudget import RateBudget
@@ -60,8 +61,10 @@ class WorkerRuntime:
         *,
         broker: dramatiq.Broker,
         store: SQLiteMirrorStore | None = None,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or WorkerMetrics()
         self.broker = broker
         self.api_key = api_key_of(settings)
         self._owns_store = store is None
@@ -122,7 +125,7 @@ class WorkerRuntime:
                 reserve=s.billoget_api_budget_reserve,
                 pace_below=s.billoget_api_pace_below,
             )
-        api = BudgetedApi(self._client, budget=budget, problems=problems)
+        api = BudgetedApi(self._client, budget=budget, problems=problems, metrics=self.metrics)
         lock = EntityLock(self._redis, ttl_s=s.worker_fetch_lock_s)
         return Processor(
             writer=self.writer,
@@ -137,6 +140,7 @@ class WorkerRuntime:
             enqueue=self.enqueue,
             run_coroutine=self.run_coroutine,
             time_limit_s=s.worker_time_limit_s,
+            metrics=self.metrics,
         )
 
     def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:

@@ -81,7 +81,7 @@ async def send_demo(
     ids: list[str] = list(seeded["deliveries"])
     budgets, customers = seeded["data"]["budgets"], seeded["data"]["customers"]
     changed = await admin.trigger(
-        "customer.updated", customers[0], changes={"phone": "+54 11 5555-0100"}
+        "customer.updated", customers[0], changes={"phoneNumber": "+54 11 5555-0100"}
     )
     expired = await admin.trigger("budget.expired", budgets[0])
     ids += [*changed["deliveries"], *expired["deliveries"]]

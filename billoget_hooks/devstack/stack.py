@@ -144,6 +144,7 @@ class DevStack:
     # -- processes -------------------------------------------------------------------------
 
     async def _start(self, child: Child) -> Child:
+        child.json_lines = self.environ.get("LOG_FORMAT", "").lower() == "json"
         self.children.append(child)
         return await child.start(out)
 
@@ -304,6 +305,8 @@ class DevStack:
         lines = [
             "==> billoget-hooks dev is up" + (" (emulator)" if emulator else " (real Billoget)"),
             f"    receiver     {self.plan.receiver_url}  (health {base}/healthz, {base}/readyz)",
+            f"    metrics      {base}/metrics  (receiver and workers; `{cli_name} diagnose`)",
+            f"    inspector    {base}/admin/",
         ]
         if emulator:
             lines.append(

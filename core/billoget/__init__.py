@@ -27,13 +27,16 @@ from core.billoget.errors import (
 from core.billoget.key import PRODUCTION_HOST, ApiKey, check_api_config, is_loopback, parse_api_url
 from core.billoget.models import (
     Budget,
+    BudgetItem,
     BudgetState,
     Customer,
     Entity,
     Page,
     Pagination,
     Product,
+    ProductType,
     ProductVariant,
+    PublicBudgetCreated,
     WebhookTestResult,
 )
 from core.billoget.responses import parse_rate_limit
@@ -55,6 +58,7 @@ __all__ = [
     "ApiValidationError",
     "BillogetClient",
     "Budget",
+    "BudgetItem",
     "BudgetState",
     "Customer",
     "Entity",
@@ -64,7 +68,9 @@ __all__ = [
     "Page",
     "Pagination",
     "Product",
+    "ProductType",
     "ProductVariant",
+    "PublicBudgetCreated",
     "RateLimitInfo",
     "RateLimitedError",
     "ScopeError",

@@ -1,6 +1,7 @@
 """Typed Billoget API calls: budgets, customers, products (with variants), the webhook test.
 
-Lists follow ``pagination.hasMore`` page by page (``limit`` is capped at 100 by Billoget).
+Lists follow ``pagination.hasMore`` page by page (``limit`` is capped at 100 by Billoget); both
+list shapes are read (the docs' ``{data, pagination}`` and the SDK's ``{data: {data, meta}}``).
 Filters are keyword arguments in snake_case or camelCase (``customer_id=7`` → ``customerId=7``);
 dates are sent as ISO-8601 and ``None`` values are dropped.
 """
@@ -20,6 +21,7 @@ from core.billoget.models import (
     Page,
     Product,
     ProductVariant,
+    PublicBudgetCreated,
     WebhookTestResult,
 )
 from core.billoget.transport import ApiTransport, M
@@ -198,8 +200,10 @@ class BillogetClient(ApiTransport):
     async def delete_product(self, product_id: int | str) -> None:
         await self._request("DELETE", entity_path(PRODUCTS, product_id))
 
-    async def create_public_budget(self, data: Mapping[str, Any]) -> Budget:
-        return await self._data(Budget, "POST", PUBLIC_BUDGETS, json=dict(data))
+    async def create_public_budget(self, data: Mapping[str, Any]) -> PublicBudgetCreated:
+        """``POST /api/budgets/public`` with the SDK's ``CreateBudgetRequest``; the new budget's
+        id, public token and URL (fetch it with :meth:`get_budget`)."""
+        return await self._data(PublicBudgetCreated, "POST", PUBLIC_BUDGETS, json=dict(data))
 
     async def webhook_test(self, *, event: str, data: Mapping[str, Any]) -> WebhookTestResult:
         """Ask Billoget to send a test delivery to this key's webhook URL."""

@@ -51,6 +51,8 @@ class ApiTransport:
         self._user_agent = user_agent
         self.last_rate_limit: RateLimitInfo | None = None
         self.on_rate_limit: Callable[[RateLimitInfo], None] | None = None
+        # called with each answer's HTTP status, or "timeout" / "connection_error" (metrics)
+        self.on_answer: Callable[[int | str], None] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._base!r}, key={self._key.prefix}…)"
@@ -104,6 +106,7 @@ class ApiTransport:
                 raw = await resp.read()
                 status, headers = resp.status, resp.headers
         except TimeoutError:
+            self._answered("timeout")
             log.debug("billoget api %s %s timed out (key %s)", method, path, self._key.prefix)
             raise ApiTimeoutError(
                 f"no answer within {self._timeout.total:g} s ({method} {path})",
@@ -111,6 +114,7 @@ class ApiTransport:
                 path=path,
             ) from None
         except aiohttp.ClientError as exc:
+            self._answered("connection_error")
             log.debug("billoget api %s %s failed: %s", method, path, type(exc).__name__)
             raise ApiConnectionError(
                 f"{type(exc).__name__}: {self._describe(exc)} ({method} {path})",
@@ -118,6 +122,7 @@ class ApiTransport:
                 path=path,
             ) from None
         latency_ms = (time.monotonic() - started) * 1000
+        self._answered(status)
         log.debug(
             "billoget api %s %s -> %s in %.0f ms (key %s)",
             method, path, status, latency_ms, self._key.prefix,
@@ -129,6 +134,13 @@ class ApiTransport:
                 rate_limit=rate_limit, key=self._key,
             )  # fmt: skip
         return self._decode(raw, method, path, status)
+
+    def _answered(self, status: int | str) -> None:
+        if self.on_answer is not None:
+            try:
+                self.on_answer(status)
+            except Exception:
+                log.warning("on_answer hook failed", exc_info=True)
 
     def _describe(self, exc: Exception) -> str:
         return redact(str(exc) or "connection failed", self._key)[:200]

@@ -14,7 +14,7 @@ to ``queued``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -197,6 +197,34 @@ class EventStore(Protocol):
         exactly as its single method would (:meth:`start_attempt` for a :class:`StartAttempt`,
         ``mark_*`` for an :class:`Outcome`). Per write: the event for a ``StartAttempt`` (None
         if unknown or already done), None for an ``Outcome``."""
+        ...
+
+    # -- observability (issue 11): metrics, alerts, ``billoget-hooks diagnose`` --------------
+
+    def oldest_unprocessed_at(self) -> str | None:
+        """``received_at`` of the oldest event neither processed nor dead; None if none."""
+        ...
+
+    def last_received_at(self) -> str | None:
+        """``received_at`` of the newest event; None when the store is empty."""
+        ...
+
+    def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
+        """``(minute "YYYY-MM-DDTHH:MM", events received in it)`` from ``since`` on, oldest
+        first; minutes without any are left out."""
+        ...
+
+    def add_delivery_stats(self, minute: str, counts: Mapping[tuple[str, str], float]) -> None:
+        """Add ``(kind, key) → count`` to the receiver's counters of ``minute`` (see the
+        ``delivery_stats`` migration)."""
+        ...
+
+    def delivery_stats(self, since: str) -> dict[tuple[str, str], float]:
+        """``(kind, key) → count`` summed over the minutes from ``since`` on."""
+        ...
+
+    def prune_delivery_stats(self, before: str) -> int:
+        """Forget the counters of the minutes before ``before``; how many rows went."""
         ...
 
 

@@ -145,7 +145,7 @@ def test_events_show_prints_every_field_and_the_body(cli: Cli, filled: SQLiteEve
     assert code == 0
     assert "status" in out and "dead" in out
     assert "ValueError: budget has no customer" in out
-    assert '"budgetNumber": "B-01001"' in out  # pretty-printed body
+    assert '"publicToken": "q3Zb7nV0cK2mX9pLr4TsWe1y"' in out  # pretty-printed body
 
 
 def test_events_show_json_has_the_parsed_body(cli: Cli, filled: SQLiteEventStore) -> None:

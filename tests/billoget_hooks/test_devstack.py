@@ -39,6 +39,24 @@ def dev_argv(data_dir: Path, receiver_port: int, emulator_port: int, *extra: str
     ]  # fmt: skip
 
 
+UP_MARKER = "Ctrl-C stops everything"
+
+
+def read_until_up(proc: subprocess.Popen[str]) -> list[str]:
+    """The dev command's output lines up to its summary's last line (bounded)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + DEV_TIMEOUT_S
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if UP_MARKER in line:
+            return lines
+    raise AssertionError("dev never came up:\n" + "\n".join(lines[-40:]))
+
+
 @pytest.mark.slow
 def test_dev_brings_everything_up_passes_the_selfcheck_and_processes_the_demo(
     tmp_path: Path,
@@ -91,18 +109,8 @@ def test_dev_stops_every_process_on_ctrl_c(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lines: list[str] = []
     try:
-        deadline = time.monotonic() + DEV_TIMEOUT_S
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
-        assert any("Ctrl-C stops everything" in x for x in lines), "".join(lines[-40:])
+        read_until_up(proc)
         assert port_open(receiver_port)
 
         proc.send_signal(signal.SIGINT)

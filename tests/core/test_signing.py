@@ -7,7 +7,7 @@ import pytest
 import standardwebhooks
 
 from core.errors import ConfigError, VerificationError
-from core.signing import WebhookSecret, parse_secrets, sign, sign_headers, verify
+from core.signing import WebhookSecret, parse_secrets, sign, sign_headers, verify, verify_match
 from tests.fixtures.infra import OTHER_SECRET, TEST_SECRET
 
 VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
@@ -178,3 +178,61 @@ def test_tolerance_is_configurable() -> None:
     with pytest.raises(VerificationError):
         verify(s, **kwargs, tolerance_s=10, now=lambda: NOW + 11)  # type: ignore[arg-type]
     assert verify(s, **kwargs, tolerance_s=10, now=lambda: NOW + 10) == VECTOR_TS  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("signature", "ts", "msg_id", "body", "now", "reason"),
+    [
+        (None, str(VECTOR_TS), VECTOR_ID, VECTOR_BODY, NOW, "missing_headers"),
+        (_GOOD, None, VECTOR_ID, VECTOR_BODY, NOW, "missing_headers"),
+        (_GOOD, str(VECTOR_TS), None, VECTOR_BODY, NOW, "missing_headers"),
+        (_GOOD, "abc", VECTOR_ID, VECTOR_BODY, NOW, "missing_headers"),
+        (_GOOD, str(VECTOR_TS), "id with space", VECTOR_BODY, NOW, "missing_headers"),
+        ("v1," + "A" * 5000, str(VECTOR_TS), VECTOR_ID, VECTOR_BODY, NOW, "missing_headers"),
+        (_GOOD, str(VECTOR_TS), VECTOR_ID, VECTOR_BODY, NOW + 301, "timestamp_too_old"),
+        (_GOOD, str(VECTOR_TS), VECTOR_ID, VECTOR_BODY, NOW - 301, "timestamp_in_future"),
+        (_GOOD, str(VECTOR_TS), VECTOR_ID, VECTOR_BODY + b" ", NOW, "invalid_signature"),
+        (_OTHER_SIG, str(VECTOR_TS), VECTOR_ID, VECTOR_BODY, NOW, "invalid_signature"),
+        ("v2," + _GOOD[3:], str(VECTOR_TS), VECTOR_ID, VECTOR_BODY, NOW, "invalid_signature"),
+    ],
+    ids=[
+        "missing-signature",
+        "missing-timestamp",
+        "missing-id",
+        "garbage-timestamp",
+        "bad-id",
+        "oversized-header",
+        "stale",
+        "future",
+        "tampered-body",
+        "wrong-signature",
+        "only-another-version",
+    ],
+)
+def test_each_verification_error_names_its_reason(
+    signature: str | None, ts: str | None, msg_id: str | None, body: bytes, now: float, reason: str
+) -> None:
+    with pytest.raises(VerificationError) as caught:
+        _verify(signature, ts=ts, msg_id=msg_id, body=body, now=now)
+    assert caught.value.reason == reason
+
+
+def test_verify_match_names_the_secret_that_matched() -> None:
+    secrets = [WebhookSecret.parse(OTHER_SECRET), WebhookSecret.parse(TEST_SECRET)]
+    found = verify_match(
+        secrets,
+        msg_id=VECTOR_ID,
+        timestamp=str(VECTOR_TS),
+        signature=f"{_OTHER_SIG} {VECTOR_SIG}",
+        body=VECTOR_BODY,
+        now=lambda: NOW,
+    )
+    assert found == (VECTOR_TS, 1)
+
+
+def test_a_fingerprint_is_short_stable_distinct_and_reveals_nothing() -> None:
+    first, second = WebhookSecret.parse(TEST_SECRET), WebhookSecret.parse(OTHER_SECRET)
+    assert first.fingerprint() == WebhookSecret.parse(TEST_SECRET).fingerprint()
+    assert first.fingerprint() != second.fingerprint()
+    assert len(first.fingerprint()) == 8 and int(first.fingerprint(), 16) >= 0
+    assert first.fingerprint() not in TEST_SECRET and first.fingerprint() not in first.key.hex()

@@ -88,7 +88,13 @@ async def test_unknown_admin_ids_are_404(emulator: RunningEmulator) -> None:
 
 async def test_seed_creates_demo_data_per_environment(emulator: RunningEmulator) -> None:
     seeded = await emulator.admin.seed("live")
-    assert seeded["data"] == {"customers": [1, 2, 3], "products": [1, 2, 3], "budgets": [1, 2, 3]}
+    assert seeded["data"] == {
+        "customers": [1, 2, 3],
+        "products": [1, 2, 3],
+        "budgets": [1, 2, 3],
+        "approvals": [1, 2, 3],
+        "approvers": [1],
+    }
     assert len((await emulator.admin.state("live"))["budgets"]) == 3
     assert (await emulator.admin.state("test"))["budgets"] == []
 

@@ -8,24 +8,39 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.fixtures.emulator import RunningEmulator, call_api
+from tests.fixtures.emulator import RunningEmulator, call_api, without_meta
 
-UNAUTHORIZED = {"error": "unauthorized", "message": "Invalid or missing API key"}
-INVALID = {"error": "invalid_api_key", "message": "Invalid or missing API key"}
+EXPECTED = {"expected": "Authorization: Bearer bk_(live|test)_<key>"}
 BUDGETS = "/api/public/budgets"
 
 
 @pytest.mark.parametrize(
-    "header",
-    [None, "", "Basic dXNlcjpwYXNz", "Bearer", "Bearer   ", "Token bk_test_aaaaaaaaaaaaaaaaaaaa"],
+    ("header", "message"),
+    [
+        (None, "Missing Authorization header"),
+        ("", "Missing Authorization header"),
+        ("Basic dXNlcjpwYXNz", "Invalid Authorization header format"),
+        ("Bearer", "Invalid Authorization header format"),
+        ("Bearer   ", "Invalid Authorization header format"),
+        ("Token bk_test_aaaaaaaaaaaaaaaaaaaa", "Invalid Authorization header format"),
+    ],
 )
-async def test_missing_bearer_key_is_401_unauthorized(
-    emulator: RunningEmulator, http_session: aiohttp.ClientSession, header: str | None
+async def test_missing_bearer_key_is_401_unauthorized_with_the_expected_header(
+    emulator: RunningEmulator,
+    http_session: aiohttp.ClientSession,
+    header: str | None,
+    message: str,
 ) -> None:
     headers = {} if header is None else {"Authorization": header}
     reply = await call_api(http_session, emulator.api_url + BUDGETS, None, headers=headers)
-    assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+    assert reply.status == 401
+    assert without_meta(reply.body) == {
+        "error": "unauthorized",
+        "message": message,
+        "details": EXPECTED,
+    }
     assert "X-RateLimit-Limit" not in reply.headers
+    assert reply.headers["X-Request-ID"] == reply.body["meta"]["requestId"]
 
 
 @pytest.mark.parametrize(
@@ -43,7 +58,13 @@ async def test_malformed_or_unknown_key_is_401_invalid_api_key(
     emulator: RunningEmulator, http_session: aiohttp.ClientSession, bad_key: str
 ) -> None:
     reply = await call_api(http_session, emulator.api_url + BUDGETS, bad_key)
-    assert (reply.status, reply.body) == (401, INVALID)
+    assert reply.status == 401
+    shown = bad_key[:12] if bad_key.startswith("bk_") else bad_key[:3]
+    assert without_meta(reply.body) == {
+        "error": "invalid_api_key",
+        "message": "Invalid API key format or key not found",
+        "details": {"keyPrefix": shown},
+    }
 
 
 @pytest.mark.parametrize(
@@ -92,9 +113,18 @@ SCOPE_TABLE = [
     ("GET", "/api/public/budgets", "READ_BUDGETS"),
     ("GET", "/api/public/budgets/1", "READ_BUDGETS"),
     ("POST", "/api/budgets/public", "WRITE_BUDGETS"),
-    ("PUT", "/api/public/budgets/1", "WRITE_BUDGETS"),
-    ("POST", "/api/public/budgets/1/approve", "WRITE_BUDGETS"),
-    ("POST", "/api/public/budgets/1/reject", "WRITE_BUDGETS"),
+    ("GET", "/api/public/budget-approvals", "READ_BUDGETS"),
+    ("GET", "/api/public/budget-approvals/config", "READ_BUDGETS"),
+    ("POST", "/api/public/budget-approvals/config", "WRITE_BUDGETS"),
+    ("GET", "/api/public/budget-approvals/approvers", "READ_BUDGETS"),
+    ("POST", "/api/public/budget-approvals/approvers", "WRITE_BUDGETS"),
+    ("DELETE", "/api/public/budget-approvals/approvers/1", "WRITE_BUDGETS"),
+    ("POST", "/api/public/budget-approvals/submit", "WRITE_BUDGETS"),
+    ("POST", "/api/public/budget-approvals/1/process", "WRITE_BUDGETS"),
+    ("GET", "/api/public/budget-approvals/pending", "READ_BUDGETS"),
+    ("GET", "/api/public/budget-approvals/history", "READ_BUDGETS"),
+    ("GET", "/api/public/budget-approvals/can-approve", "READ_BUDGETS"),
+    ("GET", "/api/public/budget-approvals/stats", "READ_BUDGETS"),
     ("GET", "/api/public/customers", "READ_CUSTOMERS"),
     ("GET", "/api/public/customers/search", "READ_CUSTOMERS"),
     ("GET", "/api/public/customers/1", "READ_CUSTOMERS"),
@@ -107,7 +137,11 @@ SCOPE_TABLE = [
     ("PUT", "/api/public/products/1", "WRITE_PRODUCTS"),
     ("DELETE", "/api/public/products/1", "WRITE_PRODUCTS"),
     ("GET", "/api/public/products/1/variants", "READ_PRODUCTS"),
-    ("POST", "/api/public/products/1/variants", "WRITE_PRODUCTS"),
+    ("POST", "/api/public/products/with-variants", "WRITE_PRODUCTS"),
+    ("GET", "/api/public/product-variants/1", "READ_PRODUCTS"),
+    ("POST", "/api/public/product-variants", "WRITE_PRODUCTS"),
+    ("PUT", "/api/public/product-variants/1", "WRITE_PRODUCTS"),
+    ("DELETE", "/api/public/product-variants/1", "WRITE_PRODUCTS"),
     ("POST", "/api/public/webhooks/test", "WEBHOOKS"),
 ]
 ALL_SCOPES = sorted({scope for _, _, scope in SCOPE_TABLE})
@@ -127,9 +161,10 @@ async def test_each_route_needs_its_scope(
         http_session, emulator.api_url + path, created["key"], method, json_body={}
     )
     assert reply.status == 403
-    assert reply.body == {
+    assert without_meta(reply.body) == {
         "error": "insufficient_scope",
         "message": f"API key does not have required scope: {scope}",
+        "details": {"requiredScope": scope, "keyScopes": others},
     }
 
 

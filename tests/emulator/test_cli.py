@@ -9,6 +9,7 @@ import signal
 import sys
 
 import aiohttp
+import pytest
 
 from billoget_hooks.procs import free_port
 from core.signing import WebhookSecret
@@ -26,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
 def test_emulator_sub_command_defaults() -> None:
     args = _parser().parse_args(["emulator"])
     assert (args.host, args.port, args.seed, args.time_factor) == ("127.0.0.1", 8090, False, 1.0)
-    assert (args.environment, args.webhook_url) == ("test", None)
+    assert (args.environment, args.webhook_url, args.pagination) == ("test", None, "docs")
     assert args.func is commands.run
 
 
@@ -61,8 +62,9 @@ async def _read_banner(stdout: asyncio.StreamReader) -> dict[str, str]:
             values[name] = value
 
 
+@pytest.mark.parametrize("pagination", ["docs", "sdk"])
 async def test_python_m_emulator_seed_prints_working_credentials(
-    http_session: aiohttp.ClientSession,
+    http_session: aiohttp.ClientSession, pagination: str
 ) -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
@@ -72,6 +74,8 @@ async def test_python_m_emulator_seed_prints_working_credentials(
         "--seed",
         "--port",
         str(port),
+        "--pagination",
+        pagination,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -92,7 +96,10 @@ async def test_python_m_emulator_seed_prints_working_credentials(
             except aiohttp.ClientConnectionError:
                 await asyncio.sleep(0.05)
         assert reply.status == 200
-        assert reply.body["pagination"]["total"] == 3
+        if pagination == "docs":
+            assert reply.body["pagination"]["total"] == 3
+        else:
+            assert reply.body["data"]["meta"]["totalItems"] == 3
     finally:
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 10) in (0, -signal.SIGINT, 130)

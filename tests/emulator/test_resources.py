@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from emulator.clock import MonotonicStamper
-from tests.fixtures.emulator import RunningEmulator, call_api
+from tests.fixtures.emulator import RunningEmulator, call_api, without_meta
 
 P = "/api/public"
 
@@ -74,49 +74,16 @@ async def test_bad_list_parameters_are_422_validation_error(
 
 
 @pytest.mark.parametrize(
-    ("query", "ids"),
-    [
-        ("?status=PENDING", [1]),
-        ("?status=approved", [2]),
-        ("?status=2", [3]),
-        ("?customerId=3", [3]),
-        ("?search=B-00002", [2]),
-        ("?search=carla", [3]),
-        ("?startDate=2000-01-01&endDate=2999-12-31", [1, 2, 3]),
-        ("?endDate=2000-01-01", []),
-    ],
-)
-async def test_budget_list_filters(
-    emulator: RunningEmulator,
-    http_session: aiohttp.ClientSession,
-    seeded: str,
-    query: str,
-    ids: list[int],
-) -> None:
-    reply = await call_api(http_session, emulator.api_url + P + "/budgets" + query, seeded)
-    assert reply.status == 200
-    assert [b["id"] for b in reply.body["data"]] == ids
-
-
-async def test_budgets_have_the_sdk_shape(
-    emulator: RunningEmulator, http_session: aiohttp.ClientSession, seeded: str
-) -> None:
-    reply = await call_api(http_session, emulator.api_url + P + "/budgets/2", seeded)
-    budget = reply.body["data"]
-    assert budget["state"] == 1 and budget["status"] == "APPROVED"
-    assert budget["customer"]["firstName"] == "Bruno"
-    assert {"id", "customerId", "items", "total", "createdAt", "updatedAt"} <= budget.keys()
-
-
-@pytest.mark.parametrize(
     ("path", "term", "ids"),
     [
         ("/customers/search", "bruno", [2]),
+        ("/customers", "27-30111222", [1]),
         ("/products", "cam-4k", [3]),
+        ("/products", "services", [1, 2]),
         ("/customers", "EXAMPLE", [1, 2, 3]),
     ],
 )
-async def test_search_matches_names_and_codes(
+async def test_search_matches_names_codes_and_contacts(
     emulator: RunningEmulator,
     http_session: aiohttp.ClientSession,
     seeded: str,
@@ -128,27 +95,104 @@ async def test_search_matches_names_and_codes(
     assert [e["id"] for e in reply.body["data"]] == ids
 
 
-async def test_customer_create_update_delete_round_trip(
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        ("?category=electronics", [3]),
+        ("?type=SERVICE", [1, 2]),
+        ("?type=Product", [3]),
+        ("?isActive=true", [1, 2, 3]),
+        ("?isActive=false", []),
+        ("?type=service&category=Services&search=host", [2]),
+    ],
+)
+async def test_product_list_filters_are_applied(
+    emulator: RunningEmulator,
+    http_session: aiohttp.ClientSession,
+    seeded: str,
+    query: str,
+    ids: list[int],
+) -> None:
+    reply = await call_api(http_session, f"{emulator.api_url}{P}/products{query}", seeded)
+    assert [e["id"] for e in reply.body["data"]] == ids
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("?type=gift", "type"), ("?isActive=yes", "isActive")]
+)
+async def test_bad_product_filters_are_422_naming_the_parameter(
+    emulator: RunningEmulator,
+    http_session: aiohttp.ClientSession,
+    seeded: str,
+    query: str,
+    field: str,
+) -> None:
+    reply = await call_api(http_session, f"{emulator.api_url}{P}/products{query}", seeded)
+    assert reply.status == 422
+    assert [d["field"] for d in reply.body["details"]] == [field]
+
+
+async def test_customer_create_update_delete_round_trip_keeps_every_sdk_field(
     emulator: RunningEmulator, http_session: aiohttp.ClientSession, key: dict[str, Any]
 ) -> None:
     url = emulator.api_url + P + "/customers"
-    created = await call_api(
-        http_session, url, key["key"], "POST", json_body={"firstName": "Ana", "lastName": "Ruiz"}
-    )
+    body = {
+        "firstName": "Jane",
+        "lastName": "Smith",
+        "email": "jane@example.com",
+        "phoneNumber": "+1987654321",
+        "dni": 12345678,
+        "cuit": "20-12345678-9",
+    }
+    created = await call_api(http_session, url, key["key"], "POST", json_body=body)
     customer = created.body["data"]
-    assert (created.status, customer["id"]) == (201, 1)
-    updated = await call_api(
-        http_session, f"{url}/1", key["key"], "PUT", json_body={"lastName": "Gil"}
-    )
-    assert updated.body["data"]["lastName"] == "Gil"
-    assert updated.body["data"]["firstName"] == "Ana"
+    assert created.status == 201
+    assert customer == body | {
+        "id": 1,
+        "businessId": 1,
+        "createdAt": customer["createdAt"],
+        "updatedAt": customer["createdAt"],
+    }
+    update = {"email": "new@example.com", "phoneNumber": "+1555000123"}
+    updated = await call_api(http_session, f"{url}/1", key["key"], "PUT", json_body=update)
+    assert updated.body["data"] == customer | update | {
+        "updatedAt": updated.body["data"]["updatedAt"]
+    }
     assert updated.body["data"]["updatedAt"] > customer["updatedAt"]
     deleted = await call_api(http_session, f"{url}/1", key["key"], "DELETE")
-    assert deleted.body["data"]["deleted"] is True
+    assert (deleted.status, deleted.body) == (204, None)
     gone = await call_api(http_session, f"{url}/1", key["key"])
     assert gone.status == 404
-    assert gone.body == {"error": "not_found", "message": "Customer not found"}
+    assert without_meta(gone.body) == {"error": "not_found", "message": "Customer not found"}
     assert (await call_api(http_session, url, key["key"])).body["pagination"]["total"] == 0
+
+
+async def test_product_create_with_the_readme_dto_returns_the_sdk_product(
+    emulator: RunningEmulator, http_session: aiohttp.ClientSession, key: dict[str, Any]
+) -> None:
+    body = {
+        "productCode": "PROD-001",
+        "description": "Premium Laptop",
+        "category": "Electronics",
+        "price": 1299.99,
+        "stock": 50,
+        "sku": "LAP-PREM-001",
+        "type": "PRODUCT",
+        "isActive": True,
+    }
+    reply = await call_api(
+        http_session, emulator.api_url + P + "/products", key["key"], "POST", json_body=body
+    )
+    product = reply.body["data"]
+    assert reply.status == 201
+    assert product == body | {
+        "id": 1,
+        "type": "product",
+        "businessId": 1,
+        "variants": [],
+        "createdAt": product["createdAt"],
+        "updatedAt": product["createdAt"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -156,13 +200,44 @@ async def test_customer_create_update_delete_round_trip(
     [
         ("/customers", {"lastName": "x"}, "firstName"),
         ("/customers", {"firstName": "a", "lastName": "b", "email": "nope"}, "email"),
-        ("/products", {"productCode": "X", "name": "n", "price": -1}, "price"),
-        ("/products", {"productCode": "X", "name": "n", "price": 1, "type": "GIFT"}, "type"),
-        ("/products/3/variants", {"name": "v"}, "price"),
-        ("/budgets", {"customerId": 1, "items": []}, "items"),
+        ("/customers", {"firstName": "a", "lastName": "b", "dni": "123"}, "dni"),
+        ("/customers", {"firstName": "a", "lastName": "b", "email": None}, "email"),
+        ("/customers", {"firstName": "a", "lastName": "b", "businessId": 9}, "businessId"),
+        ("/customers", {"firstName": "a", "lastName": "b", "phone": "1"}, "phone"),
+        ("/products", {"productCode": "X", "category": "c", "price": 1}, "description"),
+        (
+            "/products",
+            {"productCode": "X", "description": "d", "category": "c", "price": "1"},
+            "price",
+        ),
+        (
+            "/products",
+            {"productCode": "X", "description": "d", "category": "c", "price": -1},
+            "price",
+        ),
+        (
+            "/products",
+            {"productCode": "X", "description": "d", "category": "c", "price": 1, "type": "GIFT"},
+            "type",
+        ),
+        (
+            "/products",
+            {
+                "productCode": "X",
+                "description": "d",
+                "category": "c",
+                "price": 1,
+                "isActive": "true",
+            },
+            "isActive",
+        ),
+        ("/products", {"name": "Hosting", "price": 1}, "name"),
+        ("/product-variants", {"productId": 3, "name": "v"}, "price"),
+        ("/product-variants", {"productId": 99, "name": "v", "price": 1}, "productId"),
+        ("/product-variants", {"name": "v", "price": 1}, "productId"),
     ],
 )
-async def test_invalid_bodies_are_422_with_field_details(
+async def test_invalid_bodies_are_422_naming_the_field(
     emulator: RunningEmulator,
     http_session: aiohttp.ClientSession,
     seeded: str,
@@ -176,6 +251,7 @@ async def test_invalid_bodies_are_422_with_field_details(
     assert reply.status == 422
     assert reply.body["error"] == "validation_error"
     assert field in [d["field"] for d in reply.body["details"]]
+    assert field in reply.body["message"]
 
 
 async def test_non_json_body_is_422(
@@ -189,82 +265,74 @@ async def test_non_json_body_is_422(
         assert (await response.json())["error"] == "validation_error"
 
 
-async def test_product_variants_can_be_listed_added_changed_and_removed(
+async def test_product_variants_have_their_own_routes(
     emulator: RunningEmulator, http_session: aiohttp.ClientSession, seeded: str
 ) -> None:
-    url = emulator.api_url + P + "/products/3/variants"
-    listed = await call_api(http_session, url, seeded)
+    variants = emulator.api_url + P + "/product-variants"
+    listed = await call_api(http_session, emulator.api_url + P + "/products/3/variants", seeded)
     assert [v["name"] for v in listed.body["data"]] == ["Black", "Silver"]
-    added = await call_api(
-        http_session, url, seeded, "POST", json_body={"name": "Gold", "price": 999}
-    )
-    variant_id = added.body["data"]["id"]
+    body = {"productId": 3, "name": "Gold", "price": 999, "attributes": {"color": "gold"}}
+    added = await call_api(http_session, variants, seeded, "POST", json_body=body)
+    variant = added.body["data"]
+    assert added.status == 201
+    assert (variant["isActive"], variant["sortOrder"], variant["stock"]) == (True, 0, 0)
+    vid = variant["id"]
     changed = await call_api(
-        http_session, f"{url}/{variant_id}", seeded, "PUT", json_body={"price": 1001}
+        http_session,
+        f"{variants}/{vid}",
+        seeded,
+        "PUT",
+        json_body={"price": 1001, "isActive": False},
     )
-    assert changed.body["data"]["price"] == 1001
-    assert (await call_api(http_session, f"{url}/{variant_id}", seeded, "DELETE")).status == 200
-    assert (await call_api(http_session, f"{url}/{variant_id}", seeded)).status == 404
+    assert (changed.body["data"]["price"], changed.body["data"]["isActive"]) == (1001, False)
+    assert (await call_api(http_session, f"{variants}/{vid}", seeded)).body["data"] == changed.body[
+        "data"
+    ]
+    active = await call_api(
+        http_session, emulator.api_url + P + "/products/3/variants?isActive=true", seeded
+    )
+    assert [v["name"] for v in active.body["data"]] == ["Black", "Silver"]
+    assert (await call_api(http_session, f"{variants}/{vid}", seeded, "DELETE")).status == 204
+    assert (await call_api(http_session, f"{variants}/{vid}", seeded)).status == 404
     product = await call_api(http_session, emulator.api_url + P + "/products/3", seeded)
-    assert len(product.body["data"]["variants"]) == 2
+    assert [v["name"] for v in product.body["data"]["variants"]] == ["Black", "Silver"]
 
 
-async def test_public_budget_create_can_create_its_customer_inline(
+async def test_a_product_is_created_with_its_variants_in_one_call(
     emulator: RunningEmulator, http_session: aiohttp.ClientSession, key: dict[str, Any]
 ) -> None:
     body = {
-        "customer": {"firstName": "Eva", "lastName": "Paz"},
-        "items": [{"description": "Work", "quantity": 3, "unitPrice": 10}],
-        "taxRate": 0.1,
+        "productCode": "SHIRT-001",
+        "description": "Cotton T-Shirt",
+        "category": "Clothing",
+        "price": 25.0,
+        "variants": [
+            {"name": "Small - Blue", "price": 25.0, "stock": 100, "attributes": {"size": "S"}},
+            {"name": "Medium - Red", "price": 27.0, "stock": 75, "sortOrder": 1},
+        ],
     }
-    reply = await call_api(
-        http_session, emulator.api_url + "/api/budgets/public", key["key"], "POST", json_body=body
-    )
-    budget = reply.body["data"]
+    url = emulator.api_url + P + "/products/with-variants"
+    reply = await call_api(http_session, url, key["key"], "POST", json_body=body)
+    product = reply.body["data"]
     assert reply.status == 201
-    assert (budget["state"], budget["subtotal"], budget["total"]) == (0, 30, 33)
-    assert budget["customer"]["firstName"] == "Eva"
-
-
-async def test_public_budget_create_rejects_an_unknown_customer(
-    emulator: RunningEmulator, http_session: aiohttp.ClientSession, key: dict[str, Any]
-) -> None:
-    body = {"customerId": 42, "items": [{"description": "x", "quantity": 1, "unitPrice": 1}]}
-    reply = await call_api(
-        http_session, emulator.api_url + "/api/budgets/public", key["key"], "POST", json_body=body
+    assert [(v["name"], v["productId"]) for v in product["variants"]] == [
+        ("Small - Blue", product["id"]),
+        ("Medium - Red", product["id"]),
+    ]
+    listed = await call_api(
+        http_session, f"{emulator.api_url}{P}/products/{product['id']}/variants", key["key"]
     )
-    assert reply.status == 422
+    assert listed.body["pagination"]["total"] == 2
 
 
-@pytest.mark.parametrize(
-    ("action", "state", "status"), [("approve", 1, "APPROVED"), ("reject", 2, "REJECTED")]
-)
-async def test_budget_decisions_set_state(
-    emulator: RunningEmulator,
-    http_session: aiohttp.ClientSession,
-    seeded: str,
-    action: str,
-    state: int,
-    status: str,
-) -> None:
-    reply = await call_api(
-        http_session, f"{emulator.api_url}{P}/budgets/1/{action}", seeded, "POST"
-    )
-    assert (reply.body["data"]["state"], reply.body["data"]["status"]) == (state, status)
-    again = await call_api(
-        http_session, f"{emulator.api_url}{P}/budgets/1/{action}", seeded, "POST"
-    )
-    assert again.status == 422
-
-
-async def test_budget_update_reprices_items(
+async def test_deleting_a_product_deletes_its_variants(
     emulator: RunningEmulator, http_session: aiohttp.ClientSession, seeded: str
 ) -> None:
-    body = {"items": [{"description": "x", "quantity": 1, "unitPrice": 100}], "taxRate": 0}
-    reply = await call_api(
-        http_session, f"{emulator.api_url}{P}/budgets/1", seeded, "PUT", json_body=body
-    )
-    assert reply.body["data"]["total"] == 100
+    reply = await call_api(http_session, f"{emulator.api_url}{P}/products/3", seeded, "DELETE")
+    assert reply.status == 204
+    variant = await call_api(http_session, f"{emulator.api_url}{P}/product-variants/1", seeded)
+    assert variant.status == 404
+    assert variant.body["message"] == "Product variant not found"
 
 
 async def test_state_dump_includes_tombstones(
@@ -277,12 +345,12 @@ async def test_state_dump_includes_tombstones(
     assert len(state["budgets"]) == 3 and len(state["customers"]) == 3
 
 
-def test_stamps_strictly_increase_even_when_the_clock_stands_still() -> None:
-    frozen = datetime(2026, 1, 1, tzinfo=UTC)
+def test_stamps_are_utc_milliseconds_and_strictly_increase_when_the_clock_stands_still() -> None:
+    frozen = datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)
     stamp = MonotonicStamper(lambda: frozen)
     first, second = stamp(), stamp()
-    assert first == "2026-01-01T00:00:00.000000Z"
-    assert second == "2026-01-01T00:00:00.000001Z"
+    assert first == "2026-01-01T00:00:00.123Z"
+    assert second == "2026-01-01T00:00:00.124Z"
 
 
 def test_stamps_never_go_back_when_the_clock_does() -> None:
@@ -299,6 +367,6 @@ async def test_rapid_updates_get_strictly_increasing_updated_at(
     url = f"{emulator.api_url}{P}/customers/1"
     stamps = []
     for i in range(20):
-        reply = await call_api(http_session, url, seeded, "PUT", json_body={"notes": str(i)})
+        reply = await call_api(http_session, url, seeded, "PUT", json_body={"cuit": str(i)})
         stamps.append(reply.body["data"]["updatedAt"])
     assert stamps == sorted(set(stamps))

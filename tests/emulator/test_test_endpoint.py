@@ -20,7 +20,7 @@ async def test_reply_names_the_key_by_prefix_only(
         http_session, emulator.api_url + TEST_ENDPOINT, key["key"], "POST", json_body=body
     )
     assert reply.status == 200
-    assert set(reply.body) == {"data"}
+    assert set(reply.body) == {"data", "meta"}
     data = reply.body["data"]
     assert set(data) == {"message", "timestamp", "apiKey"}
     assert data["apiKey"] == key["key"][:12]

@@ -78,8 +78,8 @@ async def test_a_far_out_envelope_timestamp_is_stored_not_a_server_error(
 
 
 async def test_a_store_that_cannot_commit_answers_503_and_recovers_when_it_can(
+    impatient_store: SQLiteEventStore,  # first: set up before the app, so closed after it
     make_receiver: MakeReceiver,
-    impatient_store: SQLiteEventStore,
     locker: sqlite3.Connection,
     store: SQLiteEventStore,
 ) -> None:
@@ -113,5 +113,6 @@ async def test_more_waiting_deliveries_than_the_bound_are_answered_503_overloade
         locker.execute("ROLLBACK")
         results = await asyncio.gather(first, *waiting)
         assert [s for s, _ in results] == [200, 200, 200]
+        await client.close()  # the app's background work stops before its store closes
     finally:
         patient.close()

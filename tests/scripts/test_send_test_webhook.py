@@ -167,7 +167,8 @@ async def test_a_plain_send_verifies_with_the_standard_webhooks_library(sink: We
     [got] = sink.received
     assert got.verified_by_standardwebhooks is True
     assert got.json["event"] == "product.deleted"
-    assert got.json["data"]["deletedAt"]
+    assert got.json["data"]["id"] == 7  # a deleted resource's last state
+    assert got.json["data"]["productCode"] == "CAM-4K"
 
 
 async def test_data_from_a_file_is_sent_as_given(sink: WebhookSink, tmp_path: Path) -> None:

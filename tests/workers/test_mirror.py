@@ -46,7 +46,7 @@ async def test_an_update_delivered_after_the_delete_does_not_resurrect(
 ) -> None:
     admin = billoget.emulator.admin
     customer = (await admin.trigger("customer.created"))["data"]
-    await admin.trigger("customer.updated", customer["id"], changes={"company": "Later Ltd"})
+    await admin.trigger("customer.updated", customer["id"], changes={"email": "later@example.com"})
     await admin.trigger("customer.deleted", customer["id"])
     created, updated, deleted = await billoget.sink.wait_for(3)
     worker = await billoget.worker()

@@ -44,6 +44,8 @@ class DeliveryLog(logging.LoggerAdapter[logging.Logger]):
     """Prefixes every line with the delivery id."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        # the delivery id also as a field of its own (LOG_FORMAT=json)
+        kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
         return f"[{self.extra['delivery_id'] if self.extra else '?'}] {msg}", kwargs
 
 

@@ -82,7 +82,7 @@ class MirrorHandlers:
             ctx.mirror.upsert_entity,
             family,
             entity_id,
-            data=entity.model_dump(mode="json", by_alias=True),
+            data=entity.wire(),
             updated_at=updated_at,
             fetched_at=utcnow(),
             delivery_id=ctx.delivery_id,

@@ -92,4 +92,53 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        11,
+        "delivery_stats",
+        # What the receiver counted, per minute (issue 11: ``billoget-hooks diagnose``):
+        # ``kind`` is ``result`` (key: stored, duplicate or a refusal reason), ``secret`` (key:
+        # the fingerprint of the secret that verified) or ``skew`` (key: a histogram bucket's
+        # upper bound; cumulative, as Prometheus keeps them). ``minute`` is UTC
+        # ``YYYY-MM-DDTHH:MM``.
+        """
+        CREATE TABLE delivery_stats (
+            minute TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            count REAL NOT NULL,
+            PRIMARY KEY (minute, kind, key)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        12,
+        "inspector",
+        # The inspector's keyset pages (newest first, by status / by type / all) and its
+        # entity-id filter: an index on the envelope's data.id (NULL for a body that is not
+        # JSON, so such a row never fails its insert). (received_at, delivery_id) serves
+        # everything events_received did, (event_type, received_at, ...) everything
+        # events_type did: both go (each index costs the commit path). event_attempts: one
+        # row per attempt's outcome (processed, failed, dead, deferred) and per replay, for
+        # the event's page.
+        """
+        CREATE TABLE event_attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            result TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX event_attempts_delivery ON event_attempts (delivery_id, id);
+        DROP INDEX IF EXISTS events_received;
+        DROP INDEX IF EXISTS events_type;
+        CREATE INDEX events_received_id ON events (received_at, delivery_id);
+        CREATE INDEX events_status_received ON events (status, received_at, delivery_id);
+        CREATE INDEX events_type_received ON events (event_type, received_at, delivery_id);
+        CREATE INDEX events_entity ON events (
+            (CASE WHEN json_valid(CAST(body AS TEXT))
+                THEN json_extract(CAST(body AS TEXT), '$.data.id') END),
+            received_at, delivery_id);
+        """,
+    ),
 ]

@@ -1,4 +1,5 @@
-"""The SQLite event store's reads: events, counts, the relay sweeper's query, self-check results.
+"""The SQLite event store's reads: events, counts, the relay sweeper's query, self-check results,
+and the inspector's pages and aggregates.
 
 Module functions on an open connection; :class:`core.store.sqlite.store.SQLiteEventStore` runs
 them on its thread's connection and turns a SQLite failure into a StoreUnavailableError.
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import RelayItem, Status, StoredEvent, Unfinished
+from core.times import format_time
 
 EVENT_COLUMNS = (
     "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
@@ -110,7 +114,7 @@ _UNFINISHED_BRANCH = (
     " FROM events WHERE status = '{}' AND updated_at < ? AND (updated_at, delivery_id) > (?, ?)"
     " ORDER BY updated_at, delivery_id LIMIT ?)"
 )
-UNFINISHED = (
+UNFINISHED_PAGE = (
     " UNION ALL ".join(_UNFINISHED_BRANCH.format(s) for s in ("received", "queued", "failed"))
     + " ORDER BY updated_at, delivery_id LIMIT ?"
 )
@@ -119,10 +123,10 @@ UNFINISHED = (
 def unfinished(
     conn: sqlite3.Connection, *, before: str, after: tuple[str, str] | None, limit: int
 ) -> list[Unfinished]:
-    """See :data:`UNFINISHED`."""
+    """See :data:`UNFINISHED_PAGE`."""
     cursor = after or ("", "")
     params = (before, *cursor, limit) * 3
-    rows = conn.execute(UNFINISHED, (*params, limit)).fetchall()
+    rows = conn.execute(UNFINISHED_PAGE, (*params, limit)).fetchall()
     return [Unfinished(r[0], r[1], Status(r[2]), r[3], r[4]) for r in rows]
 
 
@@ -131,3 +135,117 @@ def last_selfcheck(conn: sqlite3.Connection) -> tuple[str, bool, str] | None:
         "SELECT at, ok, json FROM selfcheck_results ORDER BY id DESC LIMIT 1"
     ).fetchall()
     return (str(rows[0][0]), bool(rows[0][1]), str(rows[0][2])) if rows else None
+
+
+# -- the inspector (core.store.inspect) ------------------------------------------------------
+
+# The envelope's data.id, exactly as migration 11 indexes it (the query must repeat it to use it)
+ENTITY_EXPR = (
+    "(CASE WHEN json_valid(CAST(body AS TEXT))"
+    " THEN json_extract(CAST(body AS TEXT), '$.data.id') END)"
+)
+SUMMARY_COLUMNS = (
+    "delivery_id, event_type, status, attempts, last_error, outcome, received_at, updated_at, "
+    f"next_attempt_at, selfcheck_nonce, {ENTITY_EXPR}"
+)
+UNFINISHED = (Status.RECEIVED, Status.QUEUED, Status.FAILED)
+MAX_MINUTES = 24 * 60  # received_per_minute covers a day at most
+
+
+def _where(where: EventFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if where.status is not None:
+        clauses.append("status = ?")
+        params.append(where.status.value)
+    if where.event_type is not None:
+        clauses.append("event_type = ?")
+        params.append(where.event_type)
+    if where.since is not None:
+        clauses.append("received_at >= ?")
+        params.append(where.since)
+    if where.entity_id is not None:  # ids are integers or text in Billoget's JSON
+        as_int = int(where.entity_id) if where.entity_id.lstrip("-").isdigit() else None
+        clauses.append(f"{ENTITY_EXPR} IN (?, ?)")
+        params += [where.entity_id, as_int]
+    return clauses, params
+
+
+def page_events(
+    conn: sqlite3.Connection, where: EventFilter, *, before: Cursor | None, limit: int
+) -> list[EventSummary]:
+    clauses, params = _where(where)
+    if before is not None:
+        clauses.append("(received_at, delivery_id) < (?, ?)")
+        params += list(before)
+    rows = conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM events WHERE {' AND '.join(clauses)}"
+        " ORDER BY received_at DESC, delivery_id DESC LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [_summary(r) for r in rows]
+
+
+def _summary(r: Sequence[Any]) -> EventSummary:
+    return EventSummary(
+        delivery_id=r[0],
+        event_type=r[1],
+        status=Status(r[2]),
+        attempts=r[3],
+        last_error=r[4],
+        outcome=r[5],
+        received_at=r[6],
+        updated_at=r[7],
+        next_attempt_at=r[8],
+        selfcheck_nonce=r[9],
+        entity_id=None if r[10] is None else str(r[10]),
+    )
+
+
+def count_events(conn: sqlite3.Connection, where: EventFilter) -> int:
+    clauses, params = _where(where)
+    sql = f"SELECT COUNT(*) FROM events WHERE {' AND '.join(clauses)}"
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def received_per_minute(conn: sqlite3.Connection, *, since: str) -> list[tuple[str, int]]:
+    # one range count per minute on the received_at index: 10x faster than one GROUP BY on
+    # substr(received_at) (its temporary B-tree), measured with 100,000 events in the hour
+    start = datetime.fromisoformat(since.replace("Z", "+00:00")).replace(second=0, microsecond=0)
+    now = datetime.now(UTC)
+    found: list[tuple[str, int]] = []
+    minute = start
+    while minute <= now and len(found) < MAX_MINUTES:
+        following = minute + timedelta(minutes=1)
+        low = since if minute == start else format_time(minute)
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE received_at >= ? AND received_at < ?",
+            (low, format_time(following)),
+        ).fetchone()
+        if count:
+            found.append((format_time(minute)[:16], int(count)))
+        minute = following
+    return found
+
+
+def oldest_unfinished(conn: sqlite3.Connection) -> str | None:
+    # one MIN per status, each the first entry of the (status, received_at, ...) index
+    branches = " UNION ALL ".join(
+        "SELECT MIN(received_at) AS m FROM events WHERE status = ?" for _ in UNFINISHED
+    )
+    row = conn.execute(f"SELECT MIN(m) FROM ({branches})", [s.value for s in UNFINISHED])
+    found = row.fetchone()[0]
+    return None if found is None else str(found)
+
+
+def last_received(conn: sqlite3.Connection) -> str | None:
+    found = conn.execute("SELECT MAX(received_at) FROM events").fetchone()[0]
+    return None if found is None else str(found)
+
+
+def attempts(conn: sqlite3.Connection, delivery_id: str) -> list[AttemptRecord]:
+    rows = conn.execute(
+        "SELECT attempt, at, result, detail FROM event_attempts WHERE delivery_id = ? ORDER BY id",
+        (delivery_id,),
+    ).fetchall()
+    return [AttemptRecord(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]

@@ -16,8 +16,9 @@ group commit, plain ``sqlite3`` on the hot path), ``reads``, ``worker_writes`` a
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import (
     NewDelivery,
     RelayItem,
@@ -27,6 +28,7 @@ from core.store.models import (
     WorkerWrite,
 )
 from core.store.sqlite import batch as batch
+from core.store.sqlite import observe as observe
 from core.store.sqlite import reads as reads
 from core.store.sqlite import selfcheck as selfcheck
 from core.store.sqlite import worker_writes as worker
@@ -148,6 +150,34 @@ class SQLiteEventStore(SQLiteConnections):
         with self._reading() as conn:
             return reads.last_selfcheck(conn)
 
+    # -- the inspector (core.store.inspect; SQL in core.store.sqlite.reads) ----------------------
+
+    def page_events(
+        self, where: EventFilter, *, before: Cursor | None = None, limit: int = 50
+    ) -> list[EventSummary]:
+        with self._reading() as conn:
+            return reads.page_events(conn, where, before=before, limit=limit)
+
+    def count_events(self, where: EventFilter) -> int:
+        with self._reading() as conn:
+            return reads.count_events(conn, where)
+
+    def received_per_minute(self, *, since: str) -> list[tuple[str, int]]:
+        with self._reading() as conn:
+            return reads.received_per_minute(conn, since=since)
+
+    def oldest_unfinished(self) -> str | None:
+        with self._reading() as conn:
+            return reads.oldest_unfinished(conn)
+
+    def last_received(self) -> str | None:
+        with self._reading() as conn:
+            return reads.last_received(conn)
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]:
+        with self._reading() as conn:
+            return reads.attempts(conn, delivery_id)
+
     # -- workers (core.store.sqlite.worker_writes) -------------------------------------------------
 
     def start_attempt(self, delivery_id: str) -> StoredEvent | None:
@@ -194,3 +224,27 @@ class SQLiteEventStore(SQLiteConnections):
     def claim_selfcheck_slot(self, *, min_interval_s: float, now: float) -> float:
         with self._write() as conn:
             return selfcheck.claim_selfcheck_slot(conn, min_interval_s=min_interval_s, now=now)
+
+    # -- observability (core.store.sqlite.observe, issue 11) -----------------------------------
+
+    def oldest_unprocessed_at(self) -> str | None:
+        with self._reading() as conn:
+            return observe.oldest_unprocessed_at(conn)
+
+    def last_received_at(self) -> str | None:
+        with self._reading() as conn:
+            return observe.last_received_at(conn)
+
+    def add_delivery_stats(self, minute: str, counts: Mapping[tuple[str, str], float]) -> None:
+        if not counts:
+            return
+        with self._write() as conn:
+            observe.add_delivery_stats(conn, minute, counts)
+
+    def delivery_stats(self, since: str) -> dict[tuple[str, str], float]:
+        with self._reading() as conn:
+            return observe.delivery_stats(conn, since)
+
+    def prune_delivery_stats(self, before: str) -> int:
+        with self._write() as conn:
+            return observe.prune_delivery_stats(conn, before)

@@ -1,5 +1,8 @@
 """The workers' writes on SQLite: an attempt's start and outcome, and the operator's requeue.
 
+Every outcome and every replay also adds a line to the event's history (``event_attempts``),
+which the inspector shows.
+
 Each statement is written once, as a function on a connection inside the caller's write
 transaction: the store's single methods (``start_attempt``, ``mark_*``) run one,
 :func:`apply_worker_writes` (the workers' group commit) runs many in one transaction.
@@ -33,22 +36,36 @@ def start_attempt(conn: sqlite3.Connection, delivery_id: str, now: str) -> Store
     return event
 
 
+def log_attempt(
+    conn: sqlite3.Connection, delivery_id: str, result: str, detail: str | None, now: str
+) -> None:
+    """One line of the event's history (``event_attempts``), numbered by its attempt count."""
+    conn.execute(
+        "INSERT INTO event_attempts (delivery_id, attempt, at, result, detail)"
+        " SELECT delivery_id, attempts, ?, ?, ? FROM events WHERE delivery_id = ?",
+        (now, result, detail, delivery_id),
+    )
+
+
 def mark_processed(conn: sqlite3.Connection, delivery_id: str, outcome: str, now: str) -> None:
     conn.execute(
         "UPDATE events SET status = 'processed', outcome = ?, processed_at = ?,"
         " updated_at = ?, next_attempt_at = NULL WHERE delivery_id = ?",
         (outcome, now, now, delivery_id),
     )
+    log_attempt(conn, delivery_id, "processed", outcome, now)
 
 
 def mark_failed(
     conn: sqlite3.Connection, delivery_id: str, error: str, next_attempt_at: str | None, now: str
 ) -> None:
-    conn.execute(
+    cur = conn.execute(
         "UPDATE events SET status = 'failed', last_error = ?, next_attempt_at = ?,"
         " updated_at = ? WHERE delivery_id = ? AND status NOT IN ('processed', 'dead')",
         (error, next_attempt_at, now, delivery_id),
     )
+    if cur.rowcount:
+        log_attempt(conn, delivery_id, "failed", error, now)
 
 
 def mark_dead(conn: sqlite3.Connection, delivery_id: str, reason: str, now: str) -> None:
@@ -57,17 +74,20 @@ def mark_dead(conn: sqlite3.Connection, delivery_id: str, reason: str, now: str)
         " updated_at = ?, next_attempt_at = NULL WHERE delivery_id = ?",
         (reason, now, delivery_id),
     )
+    log_attempt(conn, delivery_id, "dead", reason, now)
 
 
 def mark_deferred(
     conn: sqlite3.Connection, delivery_id: str, reason: str, next_attempt_at: str | None, now: str
 ) -> None:
-    conn.execute(
+    cur = conn.execute(
         "UPDATE events SET status = 'queued', last_error = ?, next_attempt_at = ?,"
         " attempts = MAX(attempts - 1, 0), updated_at = ?"
         " WHERE delivery_id = ? AND status NOT IN ('processed', 'dead')",
         (reason, next_attempt_at, now, delivery_id),
     )
+    if cur.rowcount:
+        log_attempt(conn, delivery_id, "deferred", reason, now)
 
 
 def apply_outcome(conn: sqlite3.Connection, outcome: Outcome, now: str) -> None:
@@ -105,5 +125,7 @@ def requeue(conn: sqlite3.Connection, delivery_ids: Sequence[str], now: str) -> 
             " outcome = NULL, updated_at = ? WHERE delivery_id = ?",
             (now, delivery_id),
         )
+        if cur.rowcount:
+            log_attempt(conn, delivery_id, "replayed", None, now)
         changed += cur.rowcount
     return changed

@@ -33,10 +33,12 @@ from core.billoget import (
     ApiValidationError,
     BillogetClient,
     Budget,
+    BudgetState,
     Customer,
     IpNotWhitelistedError,
     KeySuspendedError,
     Product,
+    ProductType,
     RateLimitedError,
     RateLimitInfo,
     ScopeError,
@@ -58,20 +60,47 @@ ServerFactory = Callable[..., Awaitable[TestServer]]
 
 
 def budget(n: int, **extra: Any) -> dict[str, Any]:
-    return {"id": n, "state": 0, "customerId": 1, "createdAt": STAMP, "updatedAt": STAMP, **extra}
+    """A budget as the SDK types it (``Budget``)."""
+    return {
+        "id": n,
+        "currency": "USD",
+        "issueDate": STAMP,
+        "expirationDate": STAMP,
+        "customerId": 1,
+        "sellerId": 1,
+        "minimumPaymentToConfirm": 0,
+        "state": 0,
+        "subtotal": 100.0,
+        "total": 121.0,
+        "iva": 21.0,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+        **extra,
+    }
 
 
 def customer(n: int) -> dict[str, Any]:
-    return {"id": n, "firstName": "Ana", "lastName": "G", "createdAt": STAMP, "updatedAt": STAMP}
+    return {
+        "id": n,
+        "firstName": "Ana",
+        "lastName": "G",
+        "businessId": 1,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+    }
 
 
 def product(n: int) -> dict[str, Any]:
     return {
         "id": n,
         "productCode": f"P-{n}",
-        "name": "Hosting",
+        "description": "Hosting",
+        "category": "Services",
         "price": 120.0,
-        "type": "SERVICE",
+        "stock": 0,
+        "isActive": True,
+        "type": "service",
+        "createdAt": STAMP,
         "updatedAt": STAMP,
     }
 
@@ -219,20 +248,22 @@ async def test_writes_send_json_to_the_documented_routes(
     fake.reply("POST", "/api/public/products", 201, {"data": product(5)})
     fake.reply("PUT", "/api/public/products/5", body={"data": product(5)})
     fake.reply("DELETE", "/api/public/products/5", 204)
-    fake.reply("POST", "/api/budgets/public", 201, {"data": budget(6)})
+    created = {"success": True, "message": "created", "publicUrl": "u", "budgetId": 6}
+    fake.reply("POST", "/api/budgets/public", 201, {"data": created | {"publicToken": "t"}})
     assert (await client.create_customer({"firstName": "Ana", "lastName": "G"})).id == 4
     assert (await client.update_customer(4, {"lastName": "H"})).id == 4
     assert await client.delete_customer(4) is None
-    assert (await client.create_product({"name": "Hosting"})).id == 5
+    assert (await client.create_product({"productCode": "H"})).id == 5
     assert (await client.update_product(5, {"price": 1})).id == 5
     assert await client.delete_product(5) is None
-    assert (await client.create_public_budget({"customerId": 1, "items": []})).id == 6
+    made = await client.create_public_budget({"customerId": 1, "items": []})
+    assert (made.budget_id, made.public_token) == (6, "t")
     sent = [(s.method, s.path, json.loads(s.body) if s.body else None) for s in fake.seen]
     assert sent == [
         ("POST", "/api/public/customers", {"firstName": "Ana", "lastName": "G"}),
         ("PUT", "/api/public/customers/4", {"lastName": "H"}),
         ("DELETE", "/api/public/customers/4", None),
-        ("POST", "/api/public/products", {"name": "Hosting"}),
+        ("POST", "/api/public/products", {"productCode": "H"}),
         ("PUT", "/api/public/products/5", {"price": 1}),
         ("DELETE", "/api/public/products/5", None),
         ("POST", "/api/budgets/public", {"customerId": 1, "items": []}),
@@ -334,11 +365,22 @@ async def test_list_page_returns_one_page_with_its_pagination(
 async def test_list_product_variants_reads_every_page(
     fake: FakeBilloget, client: BillogetClient
 ) -> None:
-    variant = {"id": 1, "productId": 5, "name": "Black", "price": 1.0, "sku": "B"}
+    variant = {
+        "id": 1,
+        "productId": 5,
+        "name": "Black",
+        "price": 1.0,
+        "stock": 0,
+        "isActive": True,
+        "sortOrder": 0,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+        "color": "black",
+    }
     body = {"data": [variant], "pagination": {"page": 1, "limit": 100, "hasMore": False}}
     fake.reply("GET", "/api/public/products/5/variants", body=body)
     [got] = await client.list_product_variants(5)
-    assert (got.id, got.product_id, got.model_extra) == (1, 5, {"sku": "B"})
+    assert (got.id, got.product_id, got.model_extra) == (1, 5, {"color": "black"})
 
 
 # -- rate limits -------------------------------------------------------------------------------
@@ -568,11 +610,14 @@ async def test_emulator_names_the_missing_scope(
     assert caught.value.missing_scope == "WEBHOOKS"
 
 
-async def test_emulator_lists_every_customer_across_pages(
-    emulator: RunningEmulator,
-    emulator_key: dict[str, Any],
+@pytest.mark.parametrize("shape", ["docs", "sdk"])
+async def test_emulator_lists_every_customer_across_pages_in_either_list_shape(
+    emulator_factory: Callable[..., Awaitable[RunningEmulator]], shape: str
 ) -> None:
-    key = ApiKey.parse(emulator_key["key"])
+    emulator = await emulator_factory(pagination=shape)
+    await emulator.admin.seed()
+    made = await emulator.admin.create_key(name="api client tests")
+    key = ApiKey.parse(made["key"])
     async with BillogetClient(base_url=emulator.api_url, api_key=key) as client:
         for n in range(5):
             await client.create_customer({"firstName": f"C{n}", "lastName": "Test"})
@@ -581,3 +626,31 @@ async def test_emulator_lists_every_customer_across_pages(
     assert page_one.has_more is True
     assert page_one.pagination.total == len(everyone) >= 8
     assert [c.id for c in everyone] == sorted(c.id for c in everyone)
+
+
+@pytest.mark.parametrize("shape", ["docs", "sdk"])
+async def test_emulator_resources_parse_as_the_sdk_models_and_dump_back_unchanged(
+    emulator_factory: Callable[..., Awaitable[RunningEmulator]], shape: str
+) -> None:
+    emulator = await emulator_factory(pagination=shape)
+    await emulator.admin.seed()
+    made = await emulator.admin.create_key()
+    state = await emulator.admin.state()
+    key = ApiKey.parse(made["key"])
+    async with BillogetClient(base_url=emulator.api_url, api_key=key) as client:
+        budgets = [b async for b in client.list_budgets(status=1)]
+        product = await client.get_product(3)
+        variants = await client.list_product_variants(3)
+        customer = await client.get_customer(1)
+    assert [(b.id, b.budget_state) for b in budgets] == [(2, BudgetState.APPROVED)]
+    assert budgets[0].items and budgets[0].items[0].product is not None
+    assert product.product_type is ProductType.PRODUCT
+    assert [v.name for v in variants] == ["Black", "Silver"]
+    for got, row in ((budgets[0], state["budgets"][1]), (product, state["products"][2])):
+        assert got.wire() == {k: v for k, v in row.items() if k != "deleted"}
+        assert got.model_extra == {}
+    assert (customer.phone_number, customer.dni, customer.business_id) == (
+        "+54 11 5555-0142",
+        30111222,
+        1,
+    )

@@ -13,6 +13,7 @@ from core.billoget import (
     Customer,
     Page,
     Product,
+    ProductType,
     RateLimitInfo,
     WebhookTestResult,
     check_api_config,
@@ -196,47 +197,83 @@ def test_an_error_message_that_echoes_a_key_is_redacted() -> None:
 STAMP = "2025-01-15T10:00:00.000Z"
 
 
-def test_budget_keeps_unknown_fields_and_dumps_the_wire_shape() -> None:
-    wire = {
-        "id": 7,
-        "state": 1,
-        "customerId": 3,
-        "total": 12.5,
-        "items": [{"id": 1, "description": "x"}],
-        "budgetNumber": "B-00007",
-        "createdAt": STAMP,
-        "updatedAt": STAMP,
-    }
+BUDGET = {
+    "id": 7,
+    "currency": "USD",
+    "issueDate": STAMP,
+    "expirationDate": "2025-02-14T10:00:00.000Z",
+    "customerId": 3,
+    "sellerId": 1,
+    "minimumPaymentToConfirm": 10,
+    "state": 1,
+    "subtotal": 100,
+    "total": 121,
+    "iva": 21,
+    "ubs_id": "u-1",
+    "items": [
+        {"id": 1, "productId": 2, "quantity": 1, "unitPrice": 100, "subtotal": 100, "budgetId": 7}
+    ],
+    "createdAt": STAMP,
+    "updatedAt": STAMP,
+}
+
+
+def test_budget_reads_the_sdk_fields_keeps_unknown_ones_and_dumps_the_wire_shape() -> None:
+    wire = BUDGET | {"budgetNumber": "B-00007"}
     budget = Budget.model_validate(wire)
-    assert budget.customer_id == 3
+    assert (budget.customer_id, budget.iva, budget.ubs_id) == (3, 21.0, "u-1")
     assert budget.budget_state is BudgetState.APPROVED
+    assert budget.items is not None and budget.items[0].unit_price == 100
     assert budget.model_extra == {"budgetNumber": "B-00007"}
-    assert budget.model_dump(mode="json", by_alias=True)["budgetNumber"] == "B-00007"
+    assert budget.wire() == wire  # the fields it had, dates as sent, nothing added
 
 
 def test_budget_with_an_unknown_state_still_parses() -> None:
-    budget = Budget.model_validate(
-        {"id": 1, "state": 9, "customerId": None, "createdAt": STAMP, "updatedAt": STAMP}
-    )
-    assert budget.budget_state is None
+    assert Budget.model_validate(BUDGET | {"state": 9}).budget_state is None
 
 
 def test_customer_and_product_read_camel_case_fields() -> None:
     customer = Customer.model_validate(
-        {"id": 1, "firstName": "Ana", "lastName": "G", "updatedAt": STAMP, "company": "Acme"}
+        {"id": 1, "firstName": "Ana", "lastName": "G", "businessId": 1, "company": "Acme"}
     )
     product = Product.model_validate(
         {
             "id": 2,
             "productCode": "P-1",
-            "name": "n",
+            "description": "Hosting",
+            "category": "Services",
             "price": 1,
+            "stock": 0,
+            "isActive": True,
             "type": "SERVICE",
+            "createdAt": STAMP,
             "updatedAt": STAMP,
         }
     )
     assert (customer.first_name, customer.model_extra) == ("Ana", {"company": "Acme"})
-    assert (product.product_code, product.price) == ("P-1", 1.0)
+    assert (product.product_code, product.price, product.is_active) == ("P-1", 1.0, True)
+    assert product.product_type is ProductType.SERVICE
+
+
+def test_a_page_in_the_sdk_shape_reads_as_the_docs_page() -> None:
+    body = {
+        "data": {
+            "data": [{"id": 1, "firstName": "A", "lastName": "B", "businessId": 1}],
+            "meta": {
+                "totalItems": 21,
+                "itemCount": 1,
+                "itemsPerPage": 10,
+                "totalPages": 3,
+                "currentPage": 2,
+            },
+        }
+    }
+    page = Page[Customer].model_validate(body)
+    assert [c.id for c in page.items] == [1]
+    assert (page.pagination.page, page.pagination.limit, page.pagination.total) == (2, 10, 21)
+    assert page.has_more is True
+    last = body | {"data": {**body["data"], "meta": {**body["data"]["meta"], "currentPage": 3}}}
+    assert Page[Customer].model_validate(last).has_more is False
 
 
 def test_pagination_without_has_more_is_derived_from_the_total() -> None:
