@@ -52,6 +52,7 @@ from receiver.observability.families import ReceiverMetrics
 from receiver.observability.overview import inspector_signals
 from receiver.observability.routes import add_observability
 from receiver.refused import RefusedLog
+from receiver.redis_epoch import redis_recovery
 from receiver.relay import Relay, sweep_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
 
@@ -179,7 +180,10 @@ async def _batcher_ctx(
 async def _sweeper_ctx(
     app: web.Application, *, sweep: Callable[..., Coroutine[Any, Any, None]]
 ) -> AsyncIterator[None]:
-    task = sweep(app[STORE_KEY], app[RELAY_KEY], read_executor=app[READ_EXECUTOR_KEY])
+    store, relay, reader = app[STORE_KEY], app[RELAY_KEY], app[READ_EXECUTOR_KEY]
+    recovery = redis_recovery(store, relay, app[BROKER_KEY], read_executor=reader)
+    before = recovery.check if recovery is not None else None
+    task = sweep(store, relay, read_executor=reader, before_sweep=before)
     async with _background(task, name="sweeper"):
         yield
 

@@ -26,6 +26,7 @@ from core.store.models import (
     StartAttempt,
     Status,
     StoredEvent,
+    Unfinished,
     WorkerWrite,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "StartAttempt",
     "Status",
     "StoredEvent",
+    "Unfinished",
     "WorkerWrite",
     "migrate_when_ready",
     "open_store",

@@ -24,6 +24,7 @@ from core.store.models import (
     RelayItem,
     Status,
     StoredEvent,
+    Unfinished,
     WorkerWrite,
 )
 from core.store.sqlite import batch as batch
@@ -114,6 +115,12 @@ class SQLiteEventStore(SQLiteConnections):
             return reads.due_for_relay(
                 conn, received_before=received, stale_before=stale, limit=limit
             )
+
+    def unfinished(
+        self, *, before: str, after: tuple[str, str] | None = None, limit: int
+    ) -> list[Unfinished]:
+        with self._reading() as conn:
+            return reads.unfinished(conn, before=before, after=after, limit=limit)
 
     def get(self, delivery_id: str) -> StoredEvent | None:
         with self._reading() as conn:
