@@ -51,8 +51,8 @@ from receiver.middleware import error_middleware
 from receiver.observability.families import ReceiverMetrics
 from receiver.observability.overview import inspector_signals
 from receiver.observability.routes import add_observability
-from receiver.refused import RefusedLog
 from receiver.redis_epoch import redis_recovery
+from receiver.refused import RefusedLog
 from receiver.relay import Relay, sweep_forever
 from receiver.views import WEBHOOK_PATH, receive_webhook
 
