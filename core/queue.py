@@ -23,10 +23,15 @@ fast path in ``receiver.broker`` writes the first two byte for byte as ``RedisBr
   worker process holds; emptied on ack, requeued by Dramatiq's maintenance when the worker's
   heartbeat stops.
 - ``dramatiq:__heartbeats__``: sorted set worker id → last heartbeat (ms); a worker silent
-  for 60 s is taken for dead and its acks requeued.
+  for 15 s (``workers.broker``; Dramatiq's default is 60 s) is taken for dead and its acks
+  requeued.
 
 Ours (prefix ``billoget-hooks:``):
 
+- :data:`REDIS_EPOCH_KEY` ``billoget-hooks:redis-epoch``: string, a random token written with
+  ``SET NX`` by the first receiver to find it missing; no TTL. Its disappearance tells the
+  receivers that Redis lost its data, and they send every unfinished event again
+  (``receiver.redis_epoch``).
 - :data:`WORKER_PROBLEMS_KEY` ``billoget-hooks:worker:problems``: hash problem name → JSON
   ``{"message", "at"}`` of configuration problems (rejected key, missing scope), written by
   ``workers.problems``, read by ``/readyz``; no TTL, a field is deleted when the problem is
@@ -63,6 +68,7 @@ import dramatiq
 QUEUE_NAME = "billoget-events"
 ACTOR_NAME = "process_event"
 # Our Redis keys (the module docstring says each one's type and lifetime).
+REDIS_EPOCH_KEY = "billoget-hooks:redis-epoch"
 WORKER_PROBLEMS_KEY = "billoget-hooks:worker:problems"
 WORKER_PROBLEM_PREFIX = "billoget-hooks:worker:problem:"
 API_BUDGET_PREFIX = "billoget-hooks:api-budget"

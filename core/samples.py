@@ -5,7 +5,8 @@ Shapes are the SDK's resources exactly as the REST API returns them (``billoget/
 numbers, budget ``state`` 0/1/2 with ``iva``, product ``type`` ``product``/``service``; a
 ``*.deleted`` event carries the resource's last state. The emulator builds the same shapes on
 its own (it shares no code with us); ``tests/emulator/test_samples_match.py`` holds the two to
-each other. Used by ``scripts/send_test_webhook``, the dev stack's demo and the self-check.
+each other. Used by ``scripts/send_test_webhook`` and the dev stack's demo;
+:func:`selfcheck_data` is the self-check's test event.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from core.events import KNOWN_EVENTS
+from core.events import KNOWN_EVENTS, SELFCHECK_NONCE_FIELD
 
-SELFCHECK_EVENT = "customer.created"
+# The self-check's test event: the name Billoget's official SDK sends to the test endpoint
+# (``testConnection`` in billoget/billoget-sdk, src/billoget-sdk.ts), not a business event, so a
+# handler or a report can never take it for a change to a customer, budget or product.
+SELFCHECK_EVENT = "connection_test"
 ENVELOPE_SOURCE = "api"  # the docs' source for a change made through the API
 ENVELOPE_VERSION = "1.4.0"
 
@@ -150,6 +154,18 @@ def sample_data(event: str) -> dict[str, Any]:
     elif action == "expired":  # still generated (state 0), its expiration date passed
         data["expirationDate"] = _LATER
     return data
+
+
+def selfcheck_data(nonce: str, *, sent_at: datetime | None = None) -> dict[str, Any]:
+    """The ``data`` of the self-check's :data:`SELFCHECK_EVENT`: no entity id, no business
+    field; who sent it, when, and the nonce the receiver recognises it by."""
+    moment = (sent_at or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "test": True,
+        "sentBy": "billoget-hooks selfcheck",
+        "sentAt": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        SELFCHECK_NONCE_FIELD: nonce,
+    }
 
 
 def new_delivery_id() -> str:

@@ -52,6 +52,7 @@ from receiver.middleware import error_middleware
 from receiver.observability.families import ReceiverMetrics
 from receiver.observability.overview import inspector_signals
 from receiver.observability.routes import add_observability
+from receiver.redis_epoch import redis_recovery
 from receiver.refused import RefusedLog
 from receiver.relay import Relay, sweep_forever
 from receiver.retention import prune_forever
@@ -183,8 +184,11 @@ async def _batcher_ctx(
 async def _sweeper_ctx(
     app: web.Application, *, sweep: Callable[..., Coroutine[Any, Any, None]]
 ) -> AsyncIterator[None]:
-    lease = app[STORE_KEY].sweeper_lease()
-    task = sweep(app[STORE_KEY], app[RELAY_KEY], read_executor=app[READ_EXECUTOR_KEY], lease=lease)
+    store, relay, reader = app[STORE_KEY], app[RELAY_KEY], app[READ_EXECUTOR_KEY]
+    recovery = redis_recovery(store, relay, app[BROKER_KEY], read_executor=reader)
+    before = recovery.check if recovery is not None else None
+    lease = store.sweeper_lease()
+    task = sweep(store, relay, read_executor=reader, before_sweep=before, lease=lease)
     async with _background(task, name="sweeper"):
         yield
     await asyncio.to_thread(lease.release)  # the next receiver takes over at once

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import dramatiq
 import redis
@@ -76,9 +77,22 @@ class BatchEnqueuer:
         self._hooks = _has_enqueue_hooks(broker)
 
     def __call__(self, items: Sequence[RelayItem]) -> None:
-        """Enqueue one message per item; raises on any broker error (nothing is retried here)."""
+        """Enqueue one message per item; raises on any broker error (nothing is retried here).
+
+        An item with ``not_before`` in the future goes to Dramatiq's delay queue for the time
+        left (a retry's backoff survives a resend after Redis lost its data)."""
         broker = self.broker
         broker.declare_queue(QUEUE_NAME)
+        now_ms = current_millis()
+        delays = {i.delivery_id: _delay_ms(i.not_before, now_ms) for i in items if i.not_before}
+        delayed = [i for i in items if delays.get(i.delivery_id)]
+        if delayed:
+            items = [i for i in items if not delays.get(i.delivery_id)]
+        for item in delayed:
+            message = build_message(item.delivery_id, item.event_type)
+            broker.enqueue(message, delay=delays[item.delivery_id])
+        if not items:
+            return
         if not isinstance(broker, RedisBroker) or self._hooks:
             for item in items:
                 broker.enqueue(build_message(item.delivery_id, item.event_type))
@@ -99,6 +113,17 @@ class BatchEnqueuer:
             pipe.hset(f"{queue_key}.msgs", mapping=encoded)  # type: ignore[arg-type]
             pipe.rpush(queue_key, *encoded)
             pipe.execute()
+
+
+def _delay_ms(not_before: str | None, now_ms: int) -> int:
+    """Milliseconds from ``now_ms`` until ``not_before`` (ISO-8601 UTC); 0 if due or unset."""
+    if not not_before:
+        return 0
+    try:
+        at = datetime.fromisoformat(not_before.replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    return max(0, int(at.timestamp() * 1000) - now_ms)
 
 
 def _has_enqueue_hooks(broker: dramatiq.Broker) -> bool:

@@ -12,8 +12,10 @@ through the same path once Redis answers again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from concurrent.futures import Executor
 from functools import partial
 
@@ -32,6 +34,9 @@ DEFAULT_RETRY_INTERVAL_S = 1.0
 # mark_queued transactions under load (the 2xx never waits for the relay)
 DEFAULT_RELAY_LINGER_S = 0.005
 DEFAULT_SWEEP_LIMIT = 1000
+# how long the relay remembers what it sent, so a resend after an outage skips those ids
+# (their ``queued`` mark may still be on its way to the store)
+RECENT_WINDOW_S = 5.0
 
 
 class Relay:
@@ -61,6 +66,10 @@ class Relay:
         self._last_attempt = 0.0
         self._lock = asyncio.Lock()
         self._mark_later: Callable[[Sequence[str]], bool] | None = None
+        self._recent: deque[tuple[float, Sequence[str]]] = deque()
+        self._in_hand: list[RelayItem] = []  # the batch run() is about to send
+        self._outage_s: float | None = None  # an ended outage, until take_outage()
+        self.wake = asyncio.Event()  # set when the broker is back: the sweeper runs at once
 
     @property
     def broker_down(self) -> bool:
@@ -98,18 +107,20 @@ class Relay:
     async def run(self) -> None:
         """Drain the relay queue forever, one batch at a time."""
         while True:
-            batch = [await self._queue.get()]
-            if self._linger_s:
-                await asyncio.sleep(self._linger_s)
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            if self.broker_down and not self._retry_due():
-                log.debug("broker down: %d deliveries left for the sweeper", len(batch))
-                continue
+            batch = self._in_hand = [await self._queue.get()]
             try:
+                if self._linger_s:
+                    await asyncio.sleep(self._linger_s)
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                if self.broker_down and not self._retry_due():
+                    log.debug("broker down: %d deliveries left for the sweeper", len(batch))
+                    continue
                 await self.send(batch)
             except Exception:
                 log.exception("relaying %d deliveries failed; left for the sweeper", len(batch))
+            finally:
+                self._in_hand = []
 
     async def flush(self) -> None:
         """Send what is queued now (shutdown); failures are left for the next sweep."""
@@ -120,19 +131,31 @@ class Relay:
             if not await self.send(batch[start : start + self._max_batch]):
                 return
 
-    async def send(self, items: Sequence[RelayItem]) -> bool:
-        """Enqueue ``items`` and mark them queued; False if the broker refused them."""
+    async def send(self, items: Sequence[RelayItem], *, skip_recent: Collection[str] = ()) -> bool:
+        """Enqueue ``items`` and mark them queued; False if the broker refused them.
+
+        Those of ``skip_recent`` that this relay sent in the last :data:`RECENT_WINDOW_S`, or is
+        about to send, are left out (checked under the send lock, so a batch in flight counts
+        as sent)."""
         if not items:
             return True
         loop = asyncio.get_running_loop()
         async with self._lock:
+            if skip_recent:
+                recent = self._recently_sent(loop.time()).intersection(skip_recent)
+                recent.update(i.delivery_id for i in self._in_hand)
+                items = [i for i in items if i.delivery_id not in recent]
+                if not items:
+                    return True
             try:
                 await loop.run_in_executor(self._broker_executor, self._enqueue, items)
             except BrokerErrors as exc:
-                self._note_down(loop.time(), exc)
+                self.note_down(loop.time(), exc)
                 return False
-            self._note_up(loop.time())
-        ids = [i.delivery_id for i in items]
+            self.note_up(loop.time())
+            ids = [i.delivery_id for i in items]
+            self._recent.append((loop.time(), ids))
+            self._forget_before(loop.time() - RECENT_WINDOW_S)
         log.debug("relayed %d deliveries, first %s", len(ids), ids[0])
         if self._mark_later is not None and self._mark_later(ids):
             return True
@@ -150,20 +173,44 @@ class Relay:
             and asyncio.get_running_loop().time() - self._last_attempt >= self._retry_interval_s
         )
 
-    def _note_down(self, now: float, exc: BaseException) -> None:
+    def note_down(self, now: float, exc: BaseException) -> None:
+        """Redis did not answer: the one warning of this outage (the relay or the epoch check
+        may notice first; the end is logged by :mod:`receiver.redis_epoch` with the resend)."""
         self._last_attempt = now
         if self._down_since is None:
             self._down_since = now
             log.warning(
-                "broker unreachable (%s); committed events stay in the store and will be "
-                "relayed when it is back",
+                "Redis unreachable (%s): events are stored and will be sent when Redis returns",
                 type(exc).__name__,
             )
 
-    def _note_up(self, now: float) -> None:
+    def note_up(self, now: float) -> None:
         if self._down_since is not None:
-            log.warning("broker reachable again after %.1f s", now - self._down_since)
+            self._outage_s = (self._outage_s or 0.0) + now - self._down_since
             self._down_since = None
+            self.wake.set()
+
+    def take_outage(self) -> float | None:
+        """The length of the outage that ended since the last call, if one did."""
+        outage, self._outage_s = self._outage_s, None
+        return outage
+
+    def discard_queued(self) -> int:
+        """Drop what waits in memory (it is ``received`` in the store and a resend from the
+        store covers it); how many were dropped."""
+        dropped = 0
+        while not self._queue.empty():
+            self._queue.get_nowait()
+            dropped += 1
+        return dropped
+
+    def _recently_sent(self, now: float) -> set[str]:
+        self._forget_before(now - RECENT_WINDOW_S)
+        return {i for _, ids in self._recent for i in ids}
+
+    def _forget_before(self, moment: float) -> None:
+        while self._recent and self._recent[0][0] < moment:
+            self._recent.popleft()
 
 
 async def sweep_once(
@@ -208,11 +255,14 @@ async def sweep_forever(
     interval_s: float,
     received_grace_s: float,
     stale_after_s: float,
+    before_sweep: Callable[[], Awaitable[object]] | None = None,
     lease: SweeperLease | None = None,
 ) -> None:
-    """Sweep now and then every ``interval_s`` until cancelled; with a ``lease``, only while
-    this process holds it (one sweeper among several receivers: no double sends; a receiver
-    that dies hands the duty over within one interval)."""
+    """Sweep now and then every ``interval_s`` until cancelled (every
+    :data:`DEFAULT_RETRY_INTERVAL_S` while the broker is down, and at once when it is back);
+    ``before_sweep`` runs first each time (:class:`receiver.redis_epoch.RedisRecovery`). With a
+    ``lease``, only while this process holds it (one sweeper among several receivers: no
+    double sends; a receiver that dies hands the duty over within one interval)."""
     holding = False
     while True:
         try:
@@ -229,6 +279,8 @@ async def sweep_forever(
                 if not holding:
                     await asyncio.sleep(interval_s)
                     continue
+            if before_sweep is not None:
+                await before_sweep()
             await sweep_once(
                 store,
                 relay,
@@ -238,4 +290,7 @@ async def sweep_forever(
             )
         except Exception:
             log.exception("sweep failed; trying again in %.1f s", interval_s)
-        await asyncio.sleep(interval_s)
+        relay.wake.clear()
+        wait_s = min(interval_s, DEFAULT_RETRY_INTERVAL_S) if relay.broker_down else interval_s
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(relay.wake.wait(), wait_s)

@@ -39,6 +39,7 @@ from workers.api import BudgetedApi
 from workers.handlers.context import HandlerContext, delivery_logger
 from workers.handlers.registry import Handler, HandlerRegistry
 from workers.metrics import WorkerMetrics
+from workers.redis_watch import REDIS_ERRORS
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
 
@@ -75,6 +76,8 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict(Result.DEFERRED, exc.message, exc.delay_s)
     if isinstance(exc, PermanentError):
         return Verdict(Result.DEAD, exc.message)
+    if isinstance(exc, REDIS_ERRORS):  # the entity lock or the rate budget: Redis is away
+        return Verdict(Result.FAILED, f"Redis unavailable: {type(exc).__name__}: {exc}")
     if isinstance(exc, ApiServerError):
         return Verdict(Result.FAILED, exc.message, exc.retry_after_s or 0.0)
     if isinstance(exc, ApiError):
@@ -169,7 +172,9 @@ class Processor:
             raise
         except Exception as exc:
             verdict = classify(exc)
-            if verdict.kind is Result.FAILED and not isinstance(exc, ApiError | TimeoutError):
+            if verdict.kind is Result.FAILED and not isinstance(
+                exc, (ApiError, TimeoutError, *REDIS_ERRORS)
+            ):
                 log.warning(
                     "[%s] handler raised",
                     ctx.delivery_id,

@@ -16,7 +16,6 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
 from core.billoget import ApiKey, BillogetClient, check_api_config
-from core.queue import build_message
 from core.settings import Settings
 from core.store import EventStore, MirrorStore, open_worker_stores
 from core.store.sqlite.mirror import SQLiteMirrorStore
@@ -30,6 +29,7 @@ from workers.problems import ProblemBoard
 from workers.processing import Processor
 from workers.ratebudget import RateBudget
 from workers.reconcile import Lease, ReconcileSchedule
+from workers.redis_watch import DramatiqOutageFilter, RedisWatch, redis_ping, worker_redis
 from workers.retry import RetryPolicy
 from workers.storewriter import StoreWriter
 
@@ -112,6 +112,9 @@ class WorkerRuntime:
         self.store, self.mirror = stores if stores is not None else open_worker_stores(settings)
         store = self.store
         self.writer = StoreWriter(store)
+        self.redis_watch = RedisWatch(broker, redis_ping(settings.redis_url))
+        self._outage_filter = DramatiqOutageFilter(self.redis_watch)
+        self._outage_filter.install()
         self._processor: Processor | None = None
         self._redis: aioredis.Redis | None = None
         self._client: BillogetClient | None = None
@@ -148,7 +151,7 @@ class WorkerRuntime:
 
     def _build(self) -> Processor:
         s = self.settings
-        self._redis = aioredis.Redis.from_url(s.redis_url)
+        self._redis = worker_redis(s.redis_url)
         problems = ProblemBoard(self._redis, ttl_s=s.worker_problem_ttl_s)
         self._client, api = build_api(
             s, self._redis, self.api_key, problems=problems, metrics=self.metrics
@@ -213,9 +216,8 @@ class WorkerRuntime:
         return True
 
     def enqueue(self, delivery_id: str, event_type: str, delay_s: float) -> None:
-        message = build_message(delivery_id, event_type)
-        delay_ms = max(0, int(delay_s * 1000))
-        self.broker.enqueue(message, delay=delay_ms or None)
+        """Schedule a retry (kept until Redis is back if it is away: see RedisWatch)."""
+        self.redis_watch.enqueue(delivery_id, event_type, delay_s)
 
     async def aclose(self) -> None:
         if self._schedule is not None:
@@ -241,6 +243,8 @@ class WorkerRuntime:
                 thread.run_coroutine(self.aclose())
             except Exception:
                 log.warning("closing the worker's API client failed", exc_info=True)
+        self.redis_watch.close()
+        self._outage_filter.remove()
         self.writer.close()
         if self._owns_store:
             self.store.close()

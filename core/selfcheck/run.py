@@ -24,8 +24,7 @@ import aiohttp
 
 from core.billoget.client import BillogetClient
 from core.errors import StoreUnavailableError
-from core.events import SELFCHECK_NONCE_FIELD
-from core.samples import SELFCHECK_EVENT, sample_data
+from core.samples import SELFCHECK_EVENT, selfcheck_data
 from core.selfcheck.api_checks import KEY_UNUSABLE, check_read_scopes, check_webhooks_scope
 from core.selfcheck.config import CheckedConfig, check_configuration
 from core.selfcheck.report import (
@@ -55,8 +54,9 @@ def new_nonce() -> str:
 
 
 def selfcheck_event_data(nonce: str) -> dict[str, Any]:
-    """The test event's data: a realistic customer plus the nonce the receiver looks for."""
-    return sample_data(SELFCHECK_EVENT) | {SELFCHECK_NONCE_FIELD: nonce}
+    """The test event's data: the nonce the receiver looks for, and nothing that reads as a
+    business change (see :func:`core.samples.selfcheck_data`)."""
+    return selfcheck_data(nonce)
 
 
 async def wait_for_round_trip(

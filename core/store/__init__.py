@@ -30,6 +30,7 @@ from core.store.models import (
     Status,
     StoredEvent,
     SweeperLease,
+    Unfinished,
     WorkerWrite,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "Status",
     "StoredEvent",
     "SweeperLease",
+    "Unfinished",
     "WorkerWrite",
     "build_store",
     "describe_store",

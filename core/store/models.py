@@ -88,6 +88,20 @@ class StoredEvent:
 class RelayItem:
     delivery_id: str
     event_type: str
+    # ISO-8601 UTC: enqueue with a delay until then (a retry's backoff, a deferral), else now
+    not_before: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    """A row the store says is not done (``received``, ``queued`` or ``failed``), for the
+    resend after Redis lost its data; ``updated_at`` with ``delivery_id`` is the page cursor."""
+
+    delivery_id: str
+    event_type: str
+    status: Status
+    updated_at: str
+    next_attempt_at: str | None
 
 
 class SweeperLease(Protocol):
@@ -131,6 +145,14 @@ class EventStore(Protocol):
     ) -> list[RelayItem]:
         """Events committed but not on the broker: ``received`` for longer than the grace, or
         ``queued``/``failed`` with no progress for ``stale_after_s`` (the broker lost them)."""
+        ...
+
+    def unfinished(
+        self, *, before: str, after: tuple[str, str] | None = None, limit: int
+    ) -> list[Unfinished]:
+        """Rows ``received``/``queued``/``failed`` last updated before ``before`` (ISO-8601 UTC),
+        ordered by ``(updated_at, delivery_id)`` and starting after the cursor ``after``: what
+        the relay sends again when Redis lost its data (:mod:`receiver.redis_epoch`)."""
         ...
 
     def sweeper_lease(self) -> SweeperLease:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol
 
-from core.store.models import RelayItem, Status, StoredEvent
+from core.store.models import RelayItem, Status, StoredEvent, Unfinished
 from core.times import seconds_from_now
 
 
@@ -66,6 +66,10 @@ class ReadsModule(Protocol):
 
     def last_selfcheck(self, conn: Any, /) -> tuple[str, bool, str] | None: ...
 
+    def unfinished(
+        self, conn: Any, /, *, before: str, after: tuple[str, str] | None, limit: int
+    ) -> list[Unfinished]: ...
+
 
 class ReadMethods:
     reads: ClassVar[ReadsModule]
@@ -81,6 +85,12 @@ class ReadMethods:
             return self.reads.due_for_relay(
                 conn, received_before=received, stale_before=stale, limit=limit
             )
+
+    def unfinished(
+        self, *, before: str, after: tuple[str, str] | None = None, limit: int
+    ) -> list[Unfinished]:
+        with self.reading() as conn:
+            return self.reads.unfinished(conn, before=before, after=after, limit=limit)
 
     def get(self, delivery_id: str) -> StoredEvent | None:
         with self.reading() as conn:

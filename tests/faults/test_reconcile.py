@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from billoget_hooks.procs import cli_argv
-from tests.fixtures.mirror_state import MIRRORED_TABLES, own_fields
+from tests.fixtures.mirror import MIRRORED_TABLES, own_fields
 from tests.fixtures.procs import wait_until
 from tests.fixtures.stack import FAST_SWEEP, MakeStack, Stack, http_json
 

@@ -44,7 +44,7 @@ async def test_with_redis_down_deliveries_are_answered_fast_and_relayed_when_it_
     assert [s for s, _ in results] == [200] * 30
     assert time.monotonic() - started < 2.0
     await eventually(
-        lambda: any("broker unreachable" in r.getMessage() for r in caplog.records),
+        lambda: any("Redis unreachable" in r.getMessage() for r in caplog.records),
         what="the relay finding Redis down",
     )
     assert store.counts()["received"] == 30
@@ -101,5 +101,5 @@ async def test_a_redis_outage_is_logged_once_not_per_event(
         for i in range(10):
             assert (await post_delivery(client, f"dlv_quiet_{i}"))[0] == 200
         await asyncio.sleep(0.6)
-    outage_lines = [r for r in caplog.records if "broker unreachable" in r.getMessage()]
+    outage_lines = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
     assert len(outage_lines) == 1

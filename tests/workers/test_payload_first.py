@@ -8,8 +8,8 @@ import random
 import pytest
 
 from core.store.sqlite.mirror import TABLES
+from tests.fixtures.mirror import mirror_problems
 from tests.workers.conftest import Billoget
-from tests.workers.test_mirror import _mirror_matches
 from workers.fetchplan import PLAN_STATS, choose
 from workers.fetchplan.choice import pages_to_reach
 
@@ -36,7 +36,7 @@ async def test_complete_payloads_are_mirrored_with_no_api_call(billoget: Billoge
     assert {e.status for e in events} == {"processed"}
     assert "mirrored from payload" in {e.outcome for e in events}
     assert await billoget.api_requests() == []
-    assert _mirror_matches(await admin.state(), worker) == []
+    assert mirror_problems(await admin.state(), worker.store) == []
 
 
 async def test_thin_payloads_over_a_catalogue_cost_one_list_scan(billoget: Billoget) -> None:
@@ -57,7 +57,7 @@ async def test_thin_payloads_over_a_catalogue_cost_one_list_scan(billoget: Billo
     assert len(calls) <= 3 + 3  # one scan of 3 pages, and a plan or two for stragglers
     assert sum(c["path"].endswith("/api/public/customers") for c in calls) >= 3
     assert PLAN_STATS.snapshot()["scan_pages"] > before["scan_pages"]
-    assert _mirror_matches(await admin.state(), worker) == []
+    assert mirror_problems(await admin.state(), worker.store) == []
 
 
 async def test_a_few_thin_payloads_cost_at_most_one_request_each(

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from core.store.models import RelayItem, Status, StoredEvent
+from core.store.models import RelayItem, Status, StoredEvent, Unfinished
 from core.store.reading import list_query
 
 EVENT_COLUMNS = (
@@ -36,6 +36,29 @@ DUE_FOR_RELAY = (
     )
     + " ORDER BY updated_at LIMIT %(limit)s"
 )
+
+
+# The resend after Redis lost its data (as SQLite's UNFINISHED_PAGE): every row not done, a page
+# at a time, one range per status on the (status, updated_at) index, the row value the cursor.
+UNFINISHED_PAGE = (
+    " UNION ALL ".join(
+        "(SELECT delivery_id, event_type, status, updated_at, next_attempt_at FROM events"
+        f" WHERE status = '{status}' AND updated_at < %(before)s"
+        " AND (updated_at, delivery_id) > (%(after_at)s, %(after_id)s)"
+        " ORDER BY updated_at, delivery_id LIMIT %(limit)s)"
+        for status in ("received", "queued", "failed")
+    )
+    + " ORDER BY updated_at, delivery_id LIMIT %(limit)s"
+)
+
+
+def unfinished(
+    conn: psycopg.Connection[Any], *, before: str, after: tuple[str, str] | None, limit: int
+) -> list[Unfinished]:
+    after_at, after_id = after or ("", "")
+    params = {"before": before, "after_at": after_at, "after_id": after_id, "limit": limit}
+    rows = conn.execute(UNFINISHED_PAGE, params).fetchall()
+    return [Unfinished(r[0], r[1], Status(r[2]), r[3], r[4]) for r in rows]
 
 
 def row_to_event(row: Sequence[Any]) -> StoredEvent:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
-from core.store.models import RelayItem, Status, StoredEvent
+from core.store.models import RelayItem, Status, StoredEvent, Unfinished
 from core.store.reading import list_query
 from core.times import format_time
 
@@ -94,6 +94,29 @@ def due_for_relay(
     params = (received_before, limit, stale_before, stale_before, limit, stale_before, limit)
     rows = conn.execute(DUE_FOR_RELAY, (*params, limit)).fetchall()
     return [RelayItem(r[0], r[1]) for r in rows]
+
+
+# The resend after Redis lost its data: every row not done, a page at a time. One range per
+# status on the (status, updated_at) index; the row-value comparison is the page cursor.
+_UNFINISHED_BRANCH = (
+    "SELECT * FROM (SELECT delivery_id, event_type, status, updated_at, next_attempt_at"
+    " FROM events WHERE status = '{}' AND updated_at < ? AND (updated_at, delivery_id) > (?, ?)"
+    " ORDER BY updated_at, delivery_id LIMIT ?)"
+)
+UNFINISHED_PAGE = (
+    " UNION ALL ".join(_UNFINISHED_BRANCH.format(s) for s in ("received", "queued", "failed"))
+    + " ORDER BY updated_at, delivery_id LIMIT ?"
+)
+
+
+def unfinished(
+    conn: sqlite3.Connection, *, before: str, after: tuple[str, str] | None, limit: int
+) -> list[Unfinished]:
+    """See :data:`UNFINISHED_PAGE`."""
+    cursor = after or ("", "")
+    params = (before, *cursor, limit) * 3
+    rows = conn.execute(UNFINISHED_PAGE, (*params, limit)).fetchall()
+    return [Unfinished(r[0], r[1], Status(r[2]), r[3], r[4]) for r in rows]
 
 
 def last_selfcheck(conn: sqlite3.Connection) -> tuple[str, bool, str] | None:

@@ -16,6 +16,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from billoget_hooks.procs import free_port
 from core.errors import StoreUnavailableError
+from core.events import parse_envelope
 from core.selfcheck.report import (
     CONFIGURATION,
     READ_SCOPES,
@@ -25,7 +26,7 @@ from core.selfcheck.report import (
 )
 from core.selfcheck.run import run_selfcheck, selfcheck_in_background, selfcheck_readiness
 from core.settings import Settings
-from core.store import Status
+from core.store import Status, StoredEvent
 from core.store.sqlite.store import SQLiteEventStore
 from emulator.keys import Scope
 from tests.fixtures.emulator import (
@@ -108,17 +109,33 @@ async def test_selfcheck_passes_and_reports_the_round_trip_latency(stack: Stack)
     assert "ms" in summary(report, ROUND_TRIP)
 
 
-async def test_selfcheck_delivery_is_stored_as_processed_and_not_handed_to_handlers(
-    stack: Stack,
-) -> None:
+async def _stored_round_trip(stack: Stack) -> StoredEvent:
+    """Run the self-check; the test delivery it stored."""
     report = await stack.run(await stack.key())
-
     round_trip = report.check(ROUND_TRIP)
     assert round_trip is not None
     found = stack.store.find_selfcheck(round_trip.detail["nonce"])
     assert found is not None
+    return found
+
+
+async def test_selfcheck_delivery_is_stored_as_processed_and_not_handed_to_handlers(
+    stack: Stack,
+) -> None:
+    found = await _stored_round_trip(stack)
     assert found.status is Status.PROCESSED
     assert found.attempts == 0
+
+
+async def test_selfcheck_sends_a_connection_test_event_no_handler_can_take_for_a_change(
+    stack: Stack,
+) -> None:
+    found = await _stored_round_trip(stack)
+    assert found.event_type == "connection_test"  # what Billoget's SDK sends to the endpoint
+    envelope = parse_envelope(found.body)
+    assert not envelope.is_known and envelope.entity_id is None
+    assert envelope.data["test"] is True and envelope.data["sentBy"] == "billoget-hooks selfcheck"
+    assert found.outcome is not None and found.outcome.startswith("selfcheck")
 
 
 async def test_selfcheck_report_is_saved_and_shown_by_the_readiness_check(stack: Stack) -> None:

@@ -500,3 +500,22 @@ def test_an_events_history_lists_every_outcome_and_replay_but_not_a_late_failure
     store.apply_worker_writes([StartAttempt("dlv_1"), Outcome("dlv_1", Result.PROCESSED, "ok")])
     assert store.prune(bodies_before=FUTURE, ids_before=FUTURE, limit=10) == (0, 1)
     assert store.attempts("dlv_1") == []  # the history goes with its event
+
+
+def test_the_resend_after_redis_lost_its_data_pages_through_every_unfinished_row(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    store.commit_batch([delivery(n) for n in range(5)])
+    store.mark_queued(["dlv_1"])
+    store.apply_worker_writes(
+        [Outcome("dlv_2", Result.FAILED, "boom", FUTURE), Outcome("dlv_3", Result.DEAD, "x")]
+    )
+    first = store.unfinished(before=FUTURE, limit=2)
+    rest = store.unfinished(
+        before=FUTURE, after=(first[-1].updated_at, first[-1].delivery_id), limit=10
+    )
+    seen = [u.delivery_id for u in first + rest]
+    assert sorted(seen) == ["dlv_0", "dlv_1", "dlv_2", "dlv_4"] and len(set(seen)) == 4
+    assert {u.delivery_id: u.status for u in first + rest}["dlv_2"] is Status.FAILED
+    assert store.unfinished(before=PAST, limit=10) == []
