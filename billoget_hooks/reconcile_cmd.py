@@ -24,8 +24,9 @@ from core.events import Family
 from core.logs import configure_logging
 from core.queue import build_message
 from core.settings import Settings, load_settings
-from core.store import migrate_when_ready
-from core.store.sqlite.mirror import FAMILIES, SQLiteMirrorStore
+from core.store import build_reconcile_store, migrate_when_ready
+from core.store.mirror import FAMILIES
+from core.store.reconcile import ReconcileStore
 from workers.problems import ProblemBoard
 from workers.reconcile import Lease, PassProgress, RunResult, reconcile
 from workers.reconcile.lease import DEFAULT_LEASE_S
@@ -64,7 +65,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
     if args.max_requests is not None and args.max_requests < 1:
         raise ConfigError("--max-requests must be at least 1")
-    store = SQLiteMirrorStore(settings.sqlite_path())
+    store = build_reconcile_store(settings)
     try:
         migrate_when_ready(store)
         result = asyncio.run(_run(settings, store, args))
@@ -78,7 +79,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
     return EXIT_OK if result.completed else EXIT_STOPPED
 
 
-async def _run(settings: Settings, store: SQLiteMirrorStore, args: argparse.Namespace) -> RunResult:
+async def _run(settings: Settings, store: ReconcileStore, args: argparse.Namespace) -> RunResult:
     key = api_key_of(settings)
     if key is None:
         raise ConfigError("BILLOGET_API_KEY is not set: reconciliation reads the Billoget API")

@@ -2,7 +2,7 @@
 
 For /readyz and the metrics (``billoget_hooks_reconcile_coverage_ratio``,
 ``billoget_hooks_reconcile_repairs_total{kind}``): :func:`reconcile_report` reads both from a
-store that records them (:class:`ReportsReconcile`, the SQLite store; another store without
+store that records them (:class:`ReportsReconcile`, either backend; another store without
 them reports None).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from core.store.sqlite.reconcile import Coverage
+from core.store.reconcile import Coverage
 from core.times import format_time
 
 DEFAULT_WITHIN_S = 6 * 3600.0

@@ -18,6 +18,8 @@ from dramatiq.middleware import Middleware
 from core.billoget import ApiKey, BillogetClient, check_api_config
 from core.settings import Settings
 from core.store import EventStore, MirrorStore, open_worker_stores
+from core.store.postgres import PostgresMirrorStore
+from core.store.reconcile import ReconcileStore
 from core.store.sqlite.mirror import SQLiteMirrorStore
 from workers.api import BudgetedApi
 from workers.coalesce import EntityLock
@@ -183,9 +185,9 @@ class WorkerRuntime:
         thread = get_event_loop_thread()
         if self.settings.reconcile_interval_s <= 0 or self.api_key is None or thread is None:
             return
-        if not isinstance(self.store, SQLiteMirrorStore):
+        if _reconciler(self.store) is None:
             log.warning(
-                "reconciliation runs on the SQLite store only for now: not scheduled on %s",
+                "reconciliation needs the store and its mirror as one object: not scheduled on %s",
                 type(self.store).__name__,
             )
             return
@@ -197,11 +199,12 @@ class WorkerRuntime:
     async def _reconcile_forever(self) -> None:
         await self.processor()
         assert self._redis is not None and self._api is not None
-        assert isinstance(self.store, SQLiteMirrorStore)  # start_background checked it
+        store = _reconciler(self.store)
+        assert store is not None  # start_background checked it
         schedule = ReconcileSchedule(
             interval_s=self.settings.reconcile_interval_s,
             api=self._api,
-            store=self.store,
+            store=store,
             enqueue=self._enqueue_now,
             lease=Lease(self._redis),
         )
@@ -262,3 +265,10 @@ class RuntimeCloser(Middleware):
 
     def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
         self.runtime.close()
+
+
+def _reconciler(store: EventStore) -> ReconcileStore | None:
+    """``store`` when it is also its mirror (the worker's store on either backend)."""
+    if isinstance(store, SQLiteMirrorStore | PostgresMirrorStore):
+        return store
+    return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, StoreUnavailableError
 from core.store.mirror import MirrorStore
@@ -33,6 +33,7 @@ from core.store.models import (
     Unfinished,
     WorkerWrite,
 )
+from core.store.reconcile import ReconcileStore
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -43,6 +44,7 @@ __all__ = [
     "MirrorStore",
     "NewDelivery",
     "Outcome",
+    "ReconcileStore",
     "RelayItem",
     "Result",
     "StagedBatch",
@@ -53,6 +55,7 @@ __all__ = [
     "SweeperLease",
     "Unfinished",
     "WorkerWrite",
+    "build_reconcile_store",
     "build_store",
     "describe_store",
     "migrate_when_ready",
@@ -86,18 +89,39 @@ def build_store(settings: Settings, *, worker: bool = False) -> tuple[EventStore
             return both, both
         sqlite = SQLiteEventStore(settings.sqlite_path())
         return sqlite, SQLiteMirror(sqlite)
-    from core.store.postgres import PostgresEventStore, PostgresMirror
+    from core.store.postgres import PostgresEventStore, PostgresMirror, PostgresMirrorStore
 
-    pg = PostgresEventStore(
-        settings.database_url,
-        min_size=settings.database_pool_min_size,
-        max_size=settings.database_pool_max_size,
-        timeout_s=settings.database_pool_timeout_s,
-        connect_timeout_s=settings.database_connect_timeout_s,
-        prepare=settings.database_prepared_statements,
-        name="billoget-hooks worker" if worker else "billoget-hooks",
-    )
+    pool = _pool_settings(settings, "billoget-hooks worker" if worker else "billoget-hooks")
+    if worker:  # one object, as on SQLite
+        pg_both = PostgresMirrorStore(settings.database_url, **pool)
+        return pg_both, pg_both
+    pg = PostgresEventStore(settings.database_url, **pool)
     return pg, PostgresMirror(pg)
+
+
+def _pool_settings(settings: Settings, name: str) -> dict[str, Any]:
+    return {
+        "min_size": settings.database_pool_min_size,
+        "max_size": settings.database_pool_max_size,
+        "timeout_s": settings.database_pool_timeout_s,
+        "connect_timeout_s": settings.database_connect_timeout_s,
+        "prepare": settings.database_prepared_statements,
+        "name": name,
+    }
+
+
+def build_reconcile_store(settings: Settings) -> ReconcileStore:
+    """The store of ``DATABASE_URL`` and its mirror as one object, not migrated, for
+    ``billoget-hooks reconcile`` (SQLite with ``synchronous=FULL``, as the CLI's other writes)."""
+    if settings.store_backend() == "sqlite":
+        from core.store.sqlite.mirror import SQLiteMirrorStore
+
+        return SQLiteMirrorStore(settings.sqlite_path())
+    from core.store.postgres import PostgresMirrorStore
+
+    return PostgresMirrorStore(
+        settings.database_url, **_pool_settings(settings, "billoget-hooks reconcile")
+    )
 
 
 def mirror_of(store: EventStore) -> MirrorStore | None:

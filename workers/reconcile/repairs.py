@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.store import NewDelivery
-from core.store.sqlite.mirror import SQLiteMirrorStore
-from core.store.sqlite.reconcile import Repair
+from core.store.reconcile import ReconcileStore, Repair
 from core.times import format_time
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ def synthetic_delivery(drift: Drift, *, now: datetime | None = None) -> NewDeliv
     )
 
 
-def submit(store: SQLiteMirrorStore, drifts: Sequence[Drift], *, enqueue: Enqueue) -> int:
+def submit(store: ReconcileStore, drifts: Sequence[Drift], *, enqueue: Enqueue) -> int:
     """Store the drifts' synthetic events (once each), relay the new ones and record them as
     repairs; the number newly stored (blocking). Events Redis did not take stay ``received``
     and the receiver's sweeper relays them."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.events import Family
-from core.store.sqlite.mirror import SQLiteMirrorStore
+from core.store.reconcile import ReconcileStore
 from workers.api import BudgetedApi
 from workers.errors import ScopeMissing
 from workers.reconcile.lease import Lease
@@ -39,7 +39,7 @@ async def reconcile(
     families: Sequence[Family],
     *,
     api: BudgetedApi,
-    store: SQLiteMirrorStore,
+    store: ReconcileStore,
     enqueue: Enqueue,
     lease: Lease | None,
     dry_run: bool = False,

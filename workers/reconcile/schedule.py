@@ -13,8 +13,8 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from core.store.sqlite.mirror import FAMILIES, SQLiteMirrorStore
-from core.store.sqlite.reconcile import ReconcileCursor
+from core.store.mirror import FAMILIES
+from core.store.reconcile import ReconcileCursor, ReconcileStore
 from core.times import format_time
 from workers.api import BudgetedApi
 from workers.reconcile.lease import Lease
@@ -39,7 +39,7 @@ class ReconcileSchedule:
         *,
         interval_s: float,
         api: BudgetedApi,
-        store: SQLiteMirrorStore,
+        store: ReconcileStore,
         enqueue: Enqueue,
         lease: Lease,
     ) -> None:

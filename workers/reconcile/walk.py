@@ -33,8 +33,7 @@ from core.billoget import (
 )
 from core.errors import RetryLater
 from core.events import Family
-from core.store.sqlite.mirror import SQLiteMirrorStore
-from core.store.sqlite.reconcile import ReconcileCursor
+from core.store.reconcile import ReconcileCursor, ReconcileStore
 from core.times import normalize_time, utcnow
 from workers.api import BudgetedApi
 from workers.errors import KeyRejected
@@ -114,7 +113,7 @@ class FamilyPass:
         family: Family,
         *,
         api: BudgetedApi,
-        store: SQLiteMirrorStore,
+        store: ReconcileStore,
         enqueue: Enqueue,
         allowance: Allowance,
         dry_run: bool = False,

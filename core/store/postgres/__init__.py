@@ -5,7 +5,7 @@
 its SQL by concern; ``mirror`` keeps the handlers' mirror tables in the same database.
 """
 
-from core.store.postgres.mirror import PostgresMirror
+from core.store.postgres.mirror import PostgresMirror, PostgresMirrorStore
 from core.store.postgres.store import PostgresEventStore
 
-__all__ = ["PostgresEventStore", "PostgresMirror"]
+__all__ = ["PostgresEventStore", "PostgresMirror", "PostgresMirrorStore"]

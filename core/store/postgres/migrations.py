@@ -149,6 +149,29 @@ ALTER TABLE customers ADD COLUMN confirmed_at TEXT;
 ALTER TABLE products ADD COLUMN confirmed_at TEXT;
 """,
     ),
+    (
+        7,
+        "reconcile",
+        # Reconciliation (workers/reconcile/; SQLite's migration 13): each family's saved list
+        # cursor (a pass resumes from it after a restart) and the repairs only reconciliation
+        # found (the webhooks that were missed).
+        """
+CREATE TABLE reconcile_cursors (
+    family TEXT PRIMARY KEY,
+    pass_started_at TEXT,
+    next_page INTEGER NOT NULL DEFAULT 1,
+    last_completed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE reconcile_repairs (
+    delivery_id TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    found_at TEXT NOT NULL
+);
+""",
+    ),
 ]
 
 

@@ -15,7 +15,11 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from core.store.mirror import COLUMNS, MirrorRow, normalize_id, row_of, table_of
+from core.store.postgres import reconcile
 from core.store.postgres.connections import PostgresConnections
+from core.store.postgres.store import PostgresEventStore
+from core.store.reconcile import ReconcileCursor, Repair
+from core.times import utcnow
 
 
 def _row(family: str, values: Any) -> MirrorRow:
@@ -81,13 +85,44 @@ class PostgresMirror:
         rows = self._db.read(f"SELECT {COLUMNS} FROM {table_of(family)}{where} ORDER BY id")
         return [_row(family, r) for r in rows]
 
+    # -- reconciliation (core.store.postgres.reconcile) ------------------------------------------
+
     def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
         """Record that the API was seen holding the mirror's state of these entities at ``at``
         (reconciliation; migration 6)."""
         if not entity_ids:
             return
         with self._db.write() as conn:
-            conn.execute(
-                f"UPDATE {table_of(family)} SET confirmed_at = %s WHERE id = ANY(%s::text[])",
-                (at, [normalize_id(i) for i in entity_ids]),
-            )
+            reconcile.confirm(conn, family, [normalize_id(i) for i in entity_ids], at)
+
+    def reconcile_cursor(self, family: str) -> ReconcileCursor | None:
+        with self._db.reading() as conn:
+            return reconcile.get_cursor(conn, family)
+
+    def save_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        with self._db.write() as conn:
+            reconcile.save_cursor(conn, cursor, utcnow())
+
+    def record_repairs(self, repairs: Sequence[Repair]) -> None:
+        if not repairs:
+            return
+        with self._db.write() as conn:
+            reconcile.record_repairs(conn, repairs, utcnow())
+
+    def unconfirmed_live_ids(self, family: str, *, before: str) -> list[str]:
+        """Live mirrored entities neither confirmed nor written since ``before``."""
+        with self._db.reading() as conn:
+            return reconcile.unconfirmed_live_ids(conn, family, before)
+
+
+class PostgresMirrorStore(PostgresEventStore, PostgresMirror):
+    """The worker's event store and its mirror as one object on one pool, for reconciliation,
+    which uses both (``workers/reconcile/``), as ``SQLiteMirrorStore`` is on SQLite."""
+
+    def __init__(self, url: str, **pool: Any) -> None:
+        """``pool``: :class:`PostgresConnections`' keywords (sizes, timeouts, name)."""
+        PostgresEventStore.__init__(self, url, **pool)
+        PostgresMirror.__init__(self, self)
+
+    def __repr__(self) -> str:
+        return f"PostgresMirrorStore({self.where!r})"

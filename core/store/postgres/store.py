@@ -20,11 +20,12 @@ import psycopg
 
 from core.store.inspect import AttemptRecord, Cursor, EventFilter, EventSummary
 from core.store.models import NewDelivery, StoredEvent, WorkerWrite
-from core.store.postgres import batch, inspect_reads, migrations, observe, reads
+from core.store.postgres import batch, inspect_reads, migrations, observe, reads, reconcile
 from core.store.postgres import worker_writes as worker
 from core.store.postgres.connections import TRANSIENT, PostgresConnections, unavailable
 from core.store.postgres.lease import AdvisoryLease
 from core.store.reading import ReadMethods, ReadsModule
+from core.store.reconcile import Coverage
 from core.times import utcnow
 
 log = logging.getLogger(__name__)
@@ -163,3 +164,16 @@ class PostgresEventStore(PostgresConnections, ReadMethods):
     def prune_delivery_stats(self, before: str) -> int:
         with self.write() as conn:
             return observe.prune_delivery_stats(conn, before)
+
+    # -- reconciliation's coverage (core.store.postgres.reconcile; /readyz and the metrics) -----
+
+    def mirror_coverage(self, *, confirmed_since: str) -> dict[str, Coverage]:
+        """Per family: live mirrored entities, and those confirmed against the API since
+        ``confirmed_since``."""
+        with self.reading() as conn:
+            return reconcile.coverage(conn, confirmed_since)
+
+    def reconcile_repair_counts(self) -> dict[str, int]:
+        """Repairs only reconciliation found, by kind (``missing``, ``stale``, ``gone``)."""
+        with self.reading() as conn:
+            return reconcile.repair_counts(conn)

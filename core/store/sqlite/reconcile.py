@@ -9,46 +9,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-MIRROR_TABLES = {"budget": "budgets", "customer": "customers", "product": "products"}
-REPAIR_KINDS = ("missing", "stale", "gone")
-
-
-@dataclass(frozen=True, slots=True)
-class ReconcileCursor:
-    """Where a family's reconciliation stands: the pass in progress (``pass_started_at``, None
-    when none is) resumes at ``next_page``; ``last_completed_at`` ends the last full pass."""
-
-    family: str
-    pass_started_at: str | None
-    next_page: int
-    last_completed_at: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Repair:
-    """One drift reconciliation repaired with a synthetic event ``delivery_id``."""
-
-    delivery_id: str
-    family: str
-    entity_id: str
-    kind: str  # missing | stale | gone
-
-
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """Live mirrored entities of a family, and how many were confirmed since a moment."""
-
-    confirmed: int
-    total: int
+from core.store.reconcile import (
+    MIRROR_TABLES,
+    REPAIR_KINDS,
+    Coverage,
+    ReconcileCursor,
+    Repair,
+    table_for,
+)
 
 
 def _table(family: str) -> str:
-    try:
-        return MIRROR_TABLES[family]
-    except KeyError:
-        raise ValueError(f"no mirror table for {family!r}") from None
+    return table_for(family)
 
 
 def confirm(conn: sqlite3.Connection, family: str, ids: Iterable[str], at: str) -> None:

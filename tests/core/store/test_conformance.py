@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -19,9 +20,12 @@ from core.store import (
     Status,
 )
 from core.store.inspect import EventFilter, InspectsEvents
-from core.store.postgres import PostgresEventStore, PostgresMirror
-from core.store.sqlite.mirror import SQLiteMirror
+from core.store.postgres import PostgresEventStore, PostgresMirror, PostgresMirrorStore
+from core.store.reconcile import Coverage, ReconcileCursor, ReconcileStore, Repair
+from core.store.sqlite.mirror import SQLiteMirror, SQLiteMirrorStore
 from core.store.sqlite.store import SQLiteEventStore
+
+S = TypeVar("S", bound=EventStore)
 
 PAST, FUTURE = "2000-01-01T00:00:00.000000Z", "2999-01-01T00:00:00.000000Z"
 T1, T2, T3 = (
@@ -36,13 +40,14 @@ class Backend:
     store: EventStore
     mirror: MirrorStore
     another: Callable[[], EventStore]  # a second store on the same data (another process)
+    reconciler: Callable[[], ReconcileStore]  # the store and its mirror as one, on the same data
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     opened: list[EventStore] = []
 
-    def keep(store: EventStore) -> EventStore:
+    def keep(store: S) -> S:
         opened.append(store)
         return store
 
@@ -50,11 +55,21 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         path = tmp_path / "events.db"
         sqlite = SQLiteEventStore(path, single_writer=True)
         sqlite.migrate()
-        yield Backend(sqlite, SQLiteMirror(sqlite), lambda: keep(SQLiteEventStore(path)))
+        yield Backend(
+            sqlite,
+            SQLiteMirror(sqlite),
+            lambda: keep(SQLiteEventStore(path)),
+            lambda: keep(SQLiteMirrorStore(path)),
+        )
         sqlite.close()
     else:
         pg: PostgresEventStore = request.getfixturevalue("pg_store")
-        yield Backend(pg, PostgresMirror(pg), lambda: keep(PostgresEventStore(pg.url)))
+        yield Backend(
+            pg,
+            PostgresMirror(pg),
+            lambda: keep(PostgresEventStore(pg.url)),
+            lambda: keep(PostgresMirrorStore(pg.url, max_size=2)),
+        )
     for store in opened:
         store.close()
 
@@ -519,3 +534,83 @@ def test_the_resend_after_redis_lost_its_data_pages_through_every_unfinished_row
     assert sorted(seen) == ["dlv_0", "dlv_1", "dlv_2", "dlv_4"] and len(set(seen)) == 4
     assert {u.delivery_id: u.status for u in first + rest}["dlv_2"] is Status.FAILED
     assert store.unfinished(before=PAST, limit=10) == []
+
+
+# -- reconciliation's records (core.store.reconcile) ---------------------------------------------
+
+
+def _mirrored(store: ReconcileStore, family: str, entity_id: int, fetched_at: str = T1) -> None:
+    store.upsert_entity(
+        family,
+        entity_id,
+        data={"id": entity_id},
+        updated_at=None,
+        fetched_at=fetched_at,
+        delivery_id=None,
+    )
+
+
+def test_a_saved_reconcile_cursor_is_resumed_by_another_process_and_a_later_save_replaces_it(
+    backend: Backend,
+) -> None:
+    store = backend.reconciler()
+    assert store.reconcile_cursor("customer") is None
+    store.save_reconcile_cursor(ReconcileCursor("customer", T1, 3, None))
+    assert backend.reconciler().reconcile_cursor("customer") == ReconcileCursor(
+        "customer", T1, 3, None
+    )
+    store.save_reconcile_cursor(ReconcileCursor("customer", None, 1, T2))
+    assert backend.reconciler().reconcile_cursor("customer") == ReconcileCursor(
+        "customer", None, 1, T2
+    )
+    assert store.reconcile_cursor("budget") is None  # each family has its own
+
+
+def test_repairs_are_counted_by_kind_and_one_delivery_id_is_recorded_once(
+    backend: Backend,
+) -> None:
+    store = backend.reconciler()
+    assert store.reconcile_repair_counts() == {"missing": 0, "stale": 0, "gone": 0}
+    store.record_repairs(
+        [
+            Repair("rec_1", "customer", "1", "missing"),
+            Repair("rec_2", "customer", "2", "missing"),
+            Repair("rec_3", "budget", "7", "gone"),
+        ]
+    )
+    store.record_repairs([Repair("rec_1", "customer", "1", "missing")])  # again: no effect
+    store.record_repairs([])
+    assert store.reconcile_repair_counts() == {"missing": 2, "stale": 0, "gone": 1}
+
+
+def test_coverage_counts_live_entities_and_those_confirmed_since_the_moment_asked(
+    backend: Backend,
+) -> None:
+    store = backend.reconciler()
+    for n in (1, 2, 3, 4):
+        _mirrored(store, "customer", n)
+    _mirrored(store, "product", 1)
+    store.tombstone_entity("customer", 4, deleted_at=T2, delivery_id=None)
+    store.confirm_entities("customer", [1, "4"], at=T3)  # a tombstone never counts
+    store.confirm_entities("customer", [2], at=T1)  # confirmed before the moment asked
+    store.confirm_entities("product", [], at=T3)
+    assert store.mirror_coverage(confirmed_since=T2) == {
+        "budget": Coverage(confirmed=0, total=0),
+        "customer": Coverage(confirmed=1, total=3),
+        "product": Coverage(confirmed=0, total=1),
+    }
+    assert store.mirror_coverage(confirmed_since=PAST)["customer"] == Coverage(2, 3)
+
+
+def test_unconfirmed_live_ids_are_those_neither_confirmed_nor_fetched_since_the_pass_began(
+    backend: Backend,
+) -> None:
+    store = backend.reconciler()
+    for n in (1, 2, 9, 10, 11):
+        _mirrored(store, "customer", n)
+    _mirrored(store, "customer", 3, fetched_at=T3)  # written during the pass
+    store.confirm_entities("customer", [2], at=T3)  # seen in the API during the pass
+    store.confirm_entities("customer", [9], at=T1)  # seen in an earlier pass only
+    store.tombstone_entity("customer", 11, deleted_at=T1, delivery_id=None)
+    assert store.unconfirmed_live_ids("customer", before=T2) == ["1", "10", "9"]  # byte order
+    assert store.unconfirmed_live_ids("budget", before=T2) == []

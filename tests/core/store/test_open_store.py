@@ -71,9 +71,9 @@ def test_migrate_dry_run_prints_the_pending_sql_and_applies_nothing(
     assert main(["migrate", "--dry-run"]) == 0
     printed = capsys.readouterr().out
     assert "-- migration 1 (events)" in printed and "CREATE TABLE events" in printed
-    assert "6 pending migration(s)" in printed
+    assert "7 pending migration(s)" in printed
     assert main(["migrate"]) == 0
-    assert "applied 6 migration(s)" in capsys.readouterr().out
+    assert "applied 7 migration(s)" in capsys.readouterr().out
     assert main(["migrate", "--dry-run"]) == 0
     assert "0 pending migration(s)" in capsys.readouterr().out
 
@@ -103,7 +103,7 @@ def test_processes_starting_at_once_migrate_one_at_a_time(
     try:
         assert errors == []
         assert stores[0].pending_migrations() == []
-        assert stores[0].read("SELECT COUNT(*) FROM schema_migrations") == [(6,)]
+        assert stores[0].read("SELECT COUNT(*) FROM schema_migrations") == [(7,)]
     finally:
         for s in stores:
             s.close()
