@@ -250,5 +250,5 @@ def test_the_selfcheck_round_trip_passes_when_billoget_reaches_another_receiver(
     report = json.loads(done.stdout)
     failed = [c for c in report["checks"] if c["status"] == "fail"]
     assert done.returncode == 0, failed
-    found = stack._query("SELECT COUNT(*) FROM events WHERE selfcheck_nonce IS NOT NULL")
+    found = stack.query("SELECT COUNT(*) FROM events WHERE selfcheck_nonce IS NOT NULL")
     assert found == [(1,)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import sqlite3
 import subprocess
 from typing import Any
 
@@ -37,13 +36,9 @@ def run_reconcile(stack: Stack, *args: str, env: dict[str, str] | None = None) -
     return done.returncode, json.loads(done.stdout)
 
 
-def query(stack: Stack, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    # read-write open, reads only: a read-only open fails while no process holds the WAL open
-    conn = sqlite3.connect(stack.db_path, timeout=5)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+def query(stack: Stack, sql: str) -> list[Any]:
+    """Rows of a constant query, on whichever store the stack runs."""
+    return stack.query(sql)
 
 
 def random_history(stack: Stack, rng: random.Random, *, changes: int) -> None:
@@ -103,10 +98,14 @@ def delivered_ids(stack: Stack) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_one_pass_repairs_what_dropped_webhooks_missed_and_a_second_finds_nothing(
-    make_stack: MakeStack,
+    make_stack: MakeStack, store: str, request: pytest.FixtureRequest
 ) -> None:
-    stack = make_stack(worker_env={**PAYLOAD_FIRST, "RECONCILE_INTERVAL_S": "0"})
+    database_url = request.getfixturevalue("make_database")() if store == "postgresql" else None
+    stack = make_stack(
+        worker_env={**PAYLOAD_FIRST, "RECONCILE_INTERVAL_S": "0"}, database_url=database_url
+    )
     stack.set_faults(delivery_drop_rate=0.2)
     random_history(stack, random.Random(1313), changes=120)
     dropped = len(stack.deliveries("dropped"))
@@ -132,7 +131,7 @@ def test_one_pass_repairs_what_dropped_webhooks_missed_and_a_second_finds_nothin
     assert summary["repairs"] == len(repair_ids) > 0
     assert {s for s, _, _ in stack.rows(repair_ids).values()} == {"processed"}
     for (body,) in query(stack, "SELECT body FROM events WHERE delivery_id LIKE 'reconcile_%'"):
-        assert json.loads(body)["metadata"]["source"] == "reconcile"
+        assert json.loads(bytes(body))["metadata"]["source"] == "reconcile"
     gone = sum(p["repairs"]["gone"] for p in summary["families"])
     list_scan = sum(max(1, math.ceil(n / 100)) for n in live_counts(stack).values())
     requests = len(stack.api_requests())
