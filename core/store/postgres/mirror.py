@@ -9,8 +9,8 @@ tombstone is never undone. ``data`` is JSONB, queryable with ``data->>'name'``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from psycopg.types.json import Jsonb
 
@@ -18,16 +18,17 @@ from core.store.mirror import COLUMNS, MirrorRow, normalize_id, row_of, table_of
 from core.store.postgres import reconcile
 from core.store.postgres.connections import PostgresConnections
 from core.store.postgres.store import PostgresEventStore
-from core.store.reconcile import ReconcileCursor, Repair
-from core.times import utcnow
+from core.store.reconcile import ReconcileMirrorMethods
 
 
 def _row(family: str, values: Any) -> MirrorRow:
     return row_of(family, values, values[1])
 
 
-class PostgresMirror:
+class PostgresMirror(ReconcileMirrorMethods):
     """The mirror tables, on the pool of an event store (``PostgresEventStore`` is one)."""
+
+    _reconcile_sql: ClassVar[Any] = reconcile
 
     def __init__(self, connections: PostgresConnections) -> None:
         self._db = connections
@@ -84,35 +85,6 @@ class PostgresMirror:
         where = "" if include_deleted else " WHERE NOT deleted"
         rows = self._db.read(f"SELECT {COLUMNS} FROM {table_of(family)}{where} ORDER BY id")
         return [_row(family, r) for r in rows]
-
-    # -- reconciliation (core.store.postgres.reconcile) ------------------------------------------
-
-    def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
-        """Record that the API was seen holding the mirror's state of these entities at ``at``
-        (reconciliation; migration 6)."""
-        if not entity_ids:
-            return
-        with self._db.write() as conn:
-            reconcile.confirm(conn, family, [normalize_id(i) for i in entity_ids], at)
-
-    def reconcile_cursor(self, family: str) -> ReconcileCursor | None:
-        with self._db.reading() as conn:
-            return reconcile.get_cursor(conn, family)
-
-    def save_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
-        with self._db.write() as conn:
-            reconcile.save_cursor(conn, cursor, utcnow())
-
-    def record_repairs(self, repairs: Sequence[Repair]) -> None:
-        if not repairs:
-            return
-        with self._db.write() as conn:
-            reconcile.record_repairs(conn, repairs, utcnow())
-
-    def unconfirmed_live_ids(self, family: str, *, before: str) -> list[str]:
-        """Live mirrored entities neither confirmed nor written since ``before``."""
-        with self._db.reading() as conn:
-            return reconcile.unconfirmed_live_ids(conn, family, before)
 
 
 class PostgresMirrorStore(PostgresEventStore, PostgresMirror):

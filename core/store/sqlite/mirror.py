@@ -18,9 +18,9 @@ Writes are conditional, so events applied in any order converge to the newest st
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from core.store.mirror import (
     COLUMNS,
@@ -33,11 +33,10 @@ from core.store.mirror import (
     row_of,
     table_of,
 )
+from core.store.reconcile import ReconcileMirrorMethods
 from core.store.sqlite import reconcile
 from core.store.sqlite.connections import DEFAULT_BUSY_TIMEOUT_MS, SQLiteConnections
-from core.store.sqlite.reconcile import ReconcileCursor, Repair
 from core.store.sqlite.store import SQLiteEventStore
-from core.times import utcnow
 
 __all__ = [
     "FAMILIES",
@@ -55,8 +54,10 @@ def _row(family: str, values: Any) -> MirrorRow:
     return row_of(family, values, json.loads(values[1]) if values[1] is not None else None)
 
 
-class SQLiteMirror:
+class SQLiteMirror(ReconcileMirrorMethods):
     """The mirror tables, on the connections of an event store (``SQLiteEventStore`` is one)."""
+
+    _reconcile_sql: ClassVar[Any] = reconcile
 
     def __init__(self, connections: SQLiteConnections) -> None:
         self._db = connections
@@ -121,34 +122,6 @@ class SQLiteMirror:
         where = "" if include_deleted else " WHERE deleted = 0"
         rows = self._db.read(f"SELECT {COLUMNS} FROM {table_of(family)}{where} ORDER BY id")
         return [_row(family, r) for r in rows]
-
-    # -- reconciliation (core.store.sqlite.reconcile) --------------------------------------------
-
-    def confirm_entities(self, family: str, entity_ids: Sequence[int | str], *, at: str) -> None:
-        """Record that the API was seen to hold the mirror's state of these entities at ``at``."""
-        if not entity_ids:
-            return
-        with self._db.write() as conn:
-            reconcile.confirm(conn, family, [normalize_id(i) for i in entity_ids], at)
-
-    def reconcile_cursor(self, family: str) -> ReconcileCursor | None:
-        with self._db.reading() as conn:
-            return reconcile.get_cursor(conn, family)
-
-    def save_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
-        with self._db.write() as conn:
-            reconcile.save_cursor(conn, cursor, utcnow())
-
-    def record_repairs(self, repairs: Sequence[Repair]) -> None:
-        if not repairs:
-            return
-        with self._db.write() as conn:
-            reconcile.record_repairs(conn, repairs, utcnow())
-
-    def unconfirmed_live_ids(self, family: str, *, before: str) -> list[str]:
-        """Live mirrored entities neither confirmed nor written since ``before``."""
-        with self._db.reading() as conn:
-            return reconcile.unconfirmed_live_ids(conn, family, before)
 
 
 class SQLiteMirrorStore(SQLiteEventStore, SQLiteMirror):
