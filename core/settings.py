@@ -50,6 +50,8 @@ DEFAULT_WORKER_PROBLEM_TTL_S = 300.0
 DEFAULT_RELAY_SWEEP_INTERVAL_S = 5.0
 DEFAULT_RELAY_RECEIVED_GRACE_S = 10.0
 DEFAULT_RELAY_STALE_AFTER_S = 300.0
+DEFAULT_RELAY_LINGER_S = 0.05
+DEFAULT_COMMIT_INLINE_MAX_MS = 2.0
 DEFAULT_DATABASE_POOL_MIN_SIZE = 1
 DEFAULT_DATABASE_POOL_MAX_SIZE = 10
 DEFAULT_DATABASE_POOL_TIMEOUT_S = 5.0
@@ -209,6 +211,19 @@ class Settings(BaseSettings):
         "auto",
         description="Event loop of `serve`: `auto` takes uvloop when it is installed "
         "(the `fast` extra), else asyncio's own.",
+    )
+    relay_linger_s: float = Field(
+        DEFAULT_RELAY_LINGER_S,
+        ge=0,
+        le=1,
+        description="The relay waits this long for more stored events before a Redis round "
+        "trip (fewer round trips at low load; the 2xx never waits for the relay).",
+    )
+    commit_inline_max_ms: float = Field(
+        DEFAULT_COMMIT_INLINE_MAX_MS,
+        ge=0,
+        description="A small batch is committed on the receiver's event loop while the store's "
+        "recent commits average under this (SQLite; 0: always on the store-writer thread).",
     )
 
     # -- PostgreSQL store and retention (issue 10) --

@@ -153,6 +153,7 @@ async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
             app[BROKER_KEY],
             write_executor=app[WRITE_EXECUTOR_KEY],
             broker_executor=broker_executor,
+            linger_s=app[SETTINGS_KEY].relay_linger_s,
         )
         app[RELAY_KEY] = relay
         async with _background(relay.run(), name="relay"):
@@ -171,6 +172,7 @@ async def _batcher_ctx(
         on_batch=app[METRICS_KEY].committed,
         max_batch=max_batch,
         max_pending=max_pending,
+        inline_max_commit_s=app[SETTINGS_KEY].commit_inline_max_ms / 1000,
     )
     app[BATCHER_KEY] = batcher
     app[RELAY_KEY].mark_queued_via(batcher.mark_queued_later)  # no transaction of its own

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from core.errors import ConfigError
+from core.heap import freeze_startup_heap
 from core.logs import configure_logging
 from core.settings import load_settings
 from core.store import describe_store
@@ -56,6 +57,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=serve)
 
 
+async def _freeze_startup_heap(app: web.Application) -> None:
+    log.debug("%d start-up objects frozen out of the garbage collector", freeze_startup_heap())
+
+
 def serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k)) is not None}
     settings = load_settings(**overrides)
@@ -66,6 +71,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     if settings.selfcheck_on_start:
         app.cleanup_ctx.append(selfcheck_at_start)
+    app.on_startup.append(_freeze_startup_heap)  # after every context above has started
     log.info(
         "receiver listening on http://%s:%s%s (store %s, %s loop)",
         settings.host,

@@ -22,6 +22,7 @@ from functools import partial
 import dramatiq
 
 from core.errors import StoreUnavailableError
+from core.settings import DEFAULT_RELAY_LINGER_S
 from core.store import EventStore, NewDelivery, RelayItem, SweeperLease
 from receiver.broker import BatchEnqueuer, BrokerErrors
 
@@ -30,9 +31,6 @@ log = logging.getLogger(__name__)
 DEFAULT_RELAY_BATCH = 500
 DEFAULT_RELAY_QUEUE_SIZE = 20_000
 DEFAULT_RETRY_INTERVAL_S = 1.0
-# wait this long for more events before a relay round trip: fewer, larger pipelines and
-# mark_queued transactions under load (the 2xx never waits for the relay)
-DEFAULT_RELAY_LINGER_S = 0.005
 DEFAULT_SWEEP_LIMIT = 1000
 # how long the relay remembers what it sent, so a resend after an outage skips those ids
 # (their ``queued`` mark may still be on its way to the store)
@@ -52,6 +50,9 @@ class Relay:
         max_batch: int = DEFAULT_RELAY_BATCH,
         queue_size: int = DEFAULT_RELAY_QUEUE_SIZE,
         retry_interval_s: float = DEFAULT_RETRY_INTERVAL_S,
+        # wait this long for more events before a round trip (``RELAY_LINGER_S``): at 1,000
+        # deliveries/s 50 ms instead of 5 ms cut the relay thread's CPU per delivery from
+        # about 60 to 17 us (issue 14); a full batch goes at once, and the 2xx never waits
         linger_s: float = DEFAULT_RELAY_LINGER_S,
     ) -> None:
         self._store = store
@@ -109,7 +110,7 @@ class Relay:
         while True:
             batch = self._in_hand = [await self._queue.get()]
             try:
-                if self._linger_s:
+                if self._linger_s and self._queue.qsize() < self._max_batch - 1:
                     await asyncio.sleep(self._linger_s)
                 while len(batch) < self._max_batch and not self._queue.empty():
                     batch.append(self._queue.get_nowait())

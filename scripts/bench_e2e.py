@@ -226,9 +226,7 @@ async def create_catalogue(base: str, count: int) -> dict[str, list[dict[str, An
         await asyncio.gather(*(creator(session) for _ in range(CONCURRENCY)))
     async with aiohttp.ClientSession() as session:
         state = await EmulatorAdmin(base, session).state("test")
-    return {
-        table: [e for e in rows if not e.pop("deleted")] for table, rows in state.items()
-    }
+    return {table: [e for e in rows if not e.pop("deleted")] for table, rows in state.items()}
 
 
 def api_calls(base: str) -> tuple[int, int]:

@@ -192,6 +192,11 @@ async def test_the_end_of_an_outage_sends_what_arrived_meanwhile_at_once_and_say
         ids = [f"dlv_meanwhile_{i}" for i in range(10)]
         for delivery_id in ids:
             assert (await post_delivery(client, delivery_id))[0] == 200
+        # the relay lingers (RELAY_LINGER_S) before its round trip: let it meet the outage
+        await eventually(
+            lambda: any(r.getMessage().startswith("Redis unreachable") for r in caplog.records),
+            what="the relay to find Redis down",
+        )
         private_redis.start()
         with redis.Redis.from_url(url) as check:
             # well inside the 10 s received grace: the end of the outage sent them
