@@ -43,12 +43,24 @@ async def test_the_pool_recovers_by_itself_after_the_database_dropped_its_connec
     assert (await post_delivery(client, "dlv_before"))[0] == 200
     dbname = pg_store.url.rsplit("/", 1)[1]
     with psycopg.connect(pg_store.url, autocommit=True) as admin:
-        killed = admin.execute(
-            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (dbname,),
-        ).fetchone()
-    assert killed is not None and killed[0] >= 1
+        pids = [
+            pid
+            for (pid,) in admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchall()
+        ]
+        assert pids
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        def terminated() -> bool:  # pg_terminate_backend only signals the backends
+            left = admin.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+            ).fetchone()
+            return left is not None and left[0] == 0
+
+        await eventually(terminated, what="the terminated backends to exit")
     status, _ = await post_delivery(client, "dlv_after")
     assert status == 200
     event = pg_store.get("dlv_after")
