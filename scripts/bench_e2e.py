@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import statistics
 import sys
@@ -64,8 +65,11 @@ def wait_for(condition: Callable[[], bool], *, timeout_s: float, what: str) -> f
 # -- 1. Dramatiq's no-op drain -------------------------------------------------------------
 
 
-def noop_drain(redis_url: str, *, count: int, warmup: int, threads: int, timeout_s: float) -> float:
-    """Messages already waiting (the worker paused while they are sent), drained from resume."""
+def noop_drain(
+    redis_url: str, *, count: int, warmup: int, threads: int, timeout_s: float
+) -> tuple[float, float]:
+    """Messages already waiting (the worker paused while they are sent), drained from resume:
+    (messages/s, CPU seconds of this process per message while draining)."""
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
 
@@ -97,14 +101,16 @@ def noop_drain(redis_url: str, *, count: int, warmup: int, threads: int, timeout
         worker.pause()
         for _ in range(count):
             actor.send()
+        cpu = time.process_time()
         worker.resume()
         elapsed = wait_for(
             lambda: done >= warmup + count, timeout_s=timeout_s, what="the no-op drain"
         )
+        cpu = time.process_time() - cpu
     finally:
         worker.stop()
         broker.close()
-    return count / max(elapsed, 1e-9)
+    return count / max(elapsed, 1e-9), cpu / count
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -126,6 +132,18 @@ class Procs:
     def stop(self) -> None:
         for proc in reversed(self.running):
             proc.stop(timeout_s=15)
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds (user + system) each running process has used so far (Linux /proc)."""
+        return {proc.name: cpu_seconds(proc.pid) for proc in self.running if proc.alive}
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- posting signed webhooks ------------------------------------------------------------------
@@ -175,10 +193,19 @@ def run_phase(
     receiver_url: str, db: Path, bodies: list[tuple[str, bytes]], prefix: str, *, timeout_s: float
 ) -> float:
     """Events/s from the first POST to the last of ``bodies`` processed (or dead)."""
+    return timed_phase(receiver_url, db, bodies, prefix, timeout_s=timeout_s)[0]
+
+
+def timed_phase(
+    receiver_url: str, db: Path, bodies: list[tuple[str, bytes]], prefix: str, *, timeout_s: float
+) -> tuple[float, float]:
+    """(events/s end to end, events/s of the POSTs alone: the first to the last 2xx). The
+    second bounds the first: the workers cannot finish events faster than they are received."""
     start = time.monotonic()
     asyncio.run(post_all(receiver_url, bodies))
+    posted = time.monotonic()
     wait_for(lambda: count_done(db, prefix) >= len(bodies), timeout_s=timeout_s, what=prefix)
-    return len(bodies) / (time.monotonic() - start)
+    return len(bodies) / (time.monotonic() - start), len(bodies) / (posted - start)
 
 
 # -- the emulator's admin API --------------------------------------------------------------
@@ -352,8 +379,9 @@ def main() -> int:
             # each round: the no-op drain, then at once the same number of events end to end
             # (the machine is shared and noisy: each ratio compares neighbours in time)
             rounds: list[tuple[float, float]] = []
+            cpu_ms: list[tuple[float, float, float]] = []
             for r in range(args.rounds):
-                noop = noop_drain(
+                noop, noop_cpu = noop_drain(
                     args.redis_url,
                     count=args.events,
                     warmup=args.warmup,
@@ -365,11 +393,18 @@ def main() -> int:
                     (f"{prefix}{i}", envelope("bench.noop", {"n": i}, f"{prefix}{i}"))
                     for i in range(args.events)
                 ]
-                e2e = run_phase(receiver_url, db, bodies, prefix, timeout_s=bound())
+                cpu_before = procs.cpu_s()
+                e2e, posted = timed_phase(receiver_url, db, bodies, prefix, timeout_s=bound())
+                cpu = {
+                    k: (v - cpu_before.get(k, 0.0)) / args.events for k, v in procs.cpu_s().items()
+                }
                 rounds.append((noop, e2e))
+                cpu_ms.append((noop_cpu * 1e3, cpu["worker"] * 1e3, cpu["receiver"] * 1e3))
                 print(
                     f"  round {r + 1}: no-op {noop:6.0f}/s, "
-                    f"end to end {e2e:6.0f}/s ({e2e / noop:.2f})"
+                    f"end to end {e2e:6.0f}/s ({e2e / noop:.2f}; POSTs answered at {posted:.0f}/s);"
+                    f" CPU ms/event: no-op {noop_cpu * 1e3:.2f}, worker {cpu['worker'] * 1e3:.2f},"
+                    f" receiver {cpu['receiver'] * 1e3:.2f}"
                 )
             noop_rate = statistics.median(noop for noop, _ in rounds)
             noapi_rate = statistics.median(e2e for _, e2e in rounds)
@@ -380,6 +415,13 @@ def main() -> int:
             print(
                 f"end to end, no API call:     {noapi_rate:8.0f} events/s "
                 f"(ratio {ratio:.2f} of the no-op drain; median of {args.rounds} rounds)"
+            )
+            noop_ms, worker_ms, receiver_ms = (
+                statistics.median(c) for c in zip(*cpu_ms, strict=True)
+            )
+            print(
+                f"CPU per event (medians):      no-op drain {noop_ms:.2f} ms, "
+                f"worker {worker_ms:.2f} ms, receiver {receiver_ms:.2f} ms"
             )
 
             admin(emulator_base, lambda a: a.clear_requests())
