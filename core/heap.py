@@ -6,7 +6,8 @@ measured at 1,000 deliveries/s on this 2-core machine, one took 38 ms, a pause e
 flight waited out. Once start-up is done, :func:`freeze_startup_heap` moves them to the
 permanent generation (:func:`gc.freeze`), so the collector walks only what was allocated since,
 about 2,000 objects in the same run. Nothing is leaked: frozen objects are the long-lived ones,
-and anything created later is collected as before.
+and anything created later is collected as before. ``serve`` freezes once its application has
+started, ``worker`` once its threads are running.
 """
 
 from __future__ import annotations

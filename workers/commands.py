@@ -13,6 +13,7 @@ from types import FrameType
 
 import dramatiq
 
+from core.heap import freeze_startup_heap
 from core.logs import configure_logging
 from core.queue import QUEUE_NAME
 from core.settings import Settings, load_settings
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             serve_host_metrics(metrics_dir, port=settings.worker_metrics_port, host=settings.host)
     worker, _ = start_worker(settings, threads=threads)
     log.info("worker started: %d threads on queue %s", threads, QUEUE_NAME)
+    log.debug("%d start-up objects frozen out of the garbage collector", freeze_startup_heap())
     try:
         stop.wait()
     finally:
