@@ -26,14 +26,7 @@ SLOW_COMMIT_S = 0.25
 
 
 def _delivery(n: int) -> NewDelivery:
-    delivery_id = f"dlv_group_{n:04d}"
-    return NewDelivery(
-        delivery_id=delivery_id,
-        event_type="budget.updated",
-        event_timestamp="2025-03-14T09:26:53.000000Z",
-        webhook_timestamp=1_700_000_000,
-        body=b'{"metadata": {"delivery_id": "%s"}}' % delivery_id.encode(),
-    )
+    return NewDelivery(f"dlv_group_{n:04d}", "budget.updated", "2025-03-14T09:26:53Z", 1, b"{}")
 
 
 class _Disk:
