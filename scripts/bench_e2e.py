@@ -15,7 +15,8 @@ In one run, on one Redis database (emptied; default db 14 of the local Redis):
    one per product, which the fetch planner must fetch (target: one list scan, at most 120
    calls for 10,000, no 429).
 
-1 and 2 alternate for ``--rounds`` rounds (the machine is shared: each ratio compares
+1 and 2 alternate for ``--rounds`` rounds (``--ratio-only`` stops there: ``scripts/bench_ingest``
+runs it for its fifth figure) (the machine is shared: each ratio compares
 neighbours in time) and the median is reported. Prints events/s, the ratio to the no-op drain,
 API calls and 429s. Targets: ratio >= 0.5, API
 calls ~ M for the burst, no 429.
@@ -320,6 +321,11 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="no-op drain / end-to-end pairs (median ratio)"
     )
+    parser.add_argument(
+        "--ratio-only",
+        action="store_true",
+        help="stop after the no-op drain / end-to-end rounds (scripts/bench_ingest's fifth figure)",
+    )
     args = parser.parse_args()
     deadline = time.monotonic() + args.budget_s
 
@@ -424,6 +430,8 @@ def main() -> int:
                 f"worker {worker_ms:.2f} ms, receiver {receiver_ms:.2f} ms"
             )
 
+            if args.ratio_only:
+                return 0
             admin(emulator_base, lambda a: a.clear_requests())
             bodies = []
             for i in range(args.events):

@@ -21,10 +21,12 @@ warm-up):
 
 The fixed-rate phase also runs against (a), so both p99s at that rate come from one run.
 Prints req/s, p50, p99 and the server's CPU time per request for every phase, then the best
-and the median of each, and the four ingest targets of issue 14 with their verdicts (the fifth,
-workers against Dramatiq's no-op drain, is ``scripts/bench_e2e``'s). Every server runs on the
-same event loop implementation (``--loop``; the receiver's ``EVENT_LOOP`` setting). Uses a
-temporary SQLite file and a Redis database that it empties (``--redis-url``, default db 15).
+and the median of each, and the five targets of issue 14 with their verdicts. The fifth,
+workers end to end against Dramatiq's no-op drain, is ``scripts/bench_e2e --ratio-only``, run
+once the servers above have stopped (``--workers-rounds``, ``--workers-events``; 0 rounds skips
+it). Every server runs on the same event loop implementation (``--loop``; the receiver's
+``EVENT_LOOP`` setting). Uses a temporary SQLite file and a Redis database that it empties
+(``--redis-url``, default db 15).
 
 ``--store postgresql`` compares the stores instead, same load, same run, alternating: the
 receiver on SQLite, on PostgreSQL with one process, and on PostgreSQL with two processes
@@ -38,6 +40,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import sqlite3
 import statistics
@@ -442,6 +445,13 @@ def main() -> None:
     p.add_argument("--fsync-samples", type=int, default=2000)
     p.add_argument("--no-naive", action="store_true", help="skip the naive-peer phase")
     p.add_argument(
+        "--workers-rounds",
+        type=int,
+        default=3,
+        help="rounds of scripts/bench_e2e --ratio-only for the fifth figure (0: skip it)",
+    )
+    p.add_argument("--workers-events", type=int, default=2000, help="events per workers round")
+    p.add_argument(
         "--store",
         choices=["sqlite", "postgresql"],
         default="sqlite",
@@ -575,12 +585,40 @@ def bench(args: argparse.Namespace) -> None:
         f"receiver: stored rows {sum(rows.values())} {rows} for {sent_ok} answered 200; "
         f"Dramatiq messages on Redis {messages}"
     )
+    workers = workers_ratio(args) if args.workers_rounds else None
     print(f"\n{'best / median':<28} {'req/s':>17}   {'p50 ms':>15}   {'p99 ms':>15}   cpu us/req")
     m = {name: summarize(labels.get(name, ""), runs, name) for name, runs in phases.runs.items()}
-    verdicts(m, fsync, rate=args.rate)
+    verdicts(m, fsync, rate=args.rate, workers=workers)
 
 
-def verdicts(m: dict[str, dict[str, float]], fsync: dict[str, float], *, rate: int) -> None:
+def workers_ratio(args: argparse.Namespace) -> float:
+    """(e) the fifth figure: ``scripts/bench_e2e --ratio-only`` (its own receiver, worker and
+    emulator, after the servers above have stopped), its lines shown; the median ratio."""
+    argv = [
+        sys.executable,
+        str(ROOT / "scripts" / "bench_e2e.py"),
+        "--ratio-only",
+        *("--catalogue", "0", "--entities", "1"),
+        *("--rounds", str(args.workers_rounds), "--events", str(args.workers_events)),
+        *("--warmup", str(min(200, args.workers_events)), "--redis-url", args.redis_url),
+    ]
+    print("(e) workers: scripts/bench_e2e --ratio-only", flush=True)
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    for line in out.splitlines():
+        print(f"    {line.strip()}", flush=True)
+    found = re.search(r"end to end, no API call: .*\(ratio ([\d.]+) of", out)
+    if found is None:
+        raise SystemExit(f"bench_e2e printed no ratio:\n{out}")
+    return float(found.group(1))
+
+
+def verdicts(
+    m: dict[str, dict[str, float]],
+    fsync: dict[str, float],
+    *,
+    rate: int,
+    workers: float | None = None,
+) -> None:
     """The ingest targets of issue 14, each from medians of this run."""
     ours, bare, ours_rate, bare_rate = m["ours"], m["bare"], m["ours@rate"], m["bare@rate"]
     p99_bound = bare_rate["p99"] + 2 * fsync["p99_ms"]
@@ -615,10 +653,18 @@ def verdicts(m: dict[str, dict[str, float]], fsync: dict[str, float], *, rate: i
                 ours["rps"] >= 4 * m["naive"]["rps"],
             )
         )
+    if workers is not None:
+        rows.append(
+            (
+                "workers end to end vs the no-op drain",
+                f"{workers:.2f}x",
+                ">= 0.7x",
+                workers >= 0.7,
+            )
+        )
     print("\ntargets (medians of this run)")
     for name, value, target, met in rows:
         print(f"  {'met' if met else 'NOT met':<8} {name:<44} {value:<26} target {target}")
-    print("  (workers vs Dramatiq's no-op drain: scripts/bench_e2e)")
 
 
 # -- --store postgresql: SQLite vs PostgreSQL (1 process, 2 --reuse-port processes) ----------

@@ -27,14 +27,15 @@ def _run(script: str, *args: str, timeout_s: float) -> str:
     return done.stdout
 
 
-def test_bench_ingest_runs_every_phase_loses_nothing_and_prints_its_targets(
+def test_bench_ingest_runs_every_phase_loses_nothing_and_prints_its_five_targets(
     redis_url: str,
 ) -> None:
     out = _run(
         "bench_ingest.py",
         *("--duration", "0.5", "--rounds", "1", "--rate", "200", "--connections", "8"),
         *("--fsync-samples", "20", "--loop", "asyncio", "--redis-url", redis_url),
-        timeout_s=240,
+        *("--workers-rounds", "1", "--workers-events", "40"),
+        timeout_s=300,
     )
     assert re.search(r"store disk fsync .* p99 [\d.]+ ms", out), out
     for phase in (
@@ -46,6 +47,7 @@ def test_bench_ingest_runs_every_phase_loses_nothing_and_prints_its_targets(
     ):
         assert phase in out, out
     assert "non-200" not in out, out
+    assert re.search(r"\(e\) workers: .*\n.*round 1: no-op +\d+/s, end to end", out), out
     stored = re.search(r"stored rows (\d+) \{'queued': (\d+)\} for (\d+) answered 200", out)
     assert stored is not None, out
     assert stored.group(1) == stored.group(2) == stored.group(3), out  # every 200 is queued
@@ -55,6 +57,7 @@ def test_bench_ingest_runs_every_phase_loses_nothing_and_prints_its_targets(
         "p99 at 200/s",
         "saturation req/s vs bare aiohttp",
         "saturation req/s vs the naive peer",
+        "workers end to end vs the no-op drain",
     ):
         assert re.search(rf"(met|NOT met) +{re.escape(target)}", targets), targets
 
