@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -32,7 +32,13 @@ from receiver.keys import STORE_KEY
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
 HERE = Path(__file__).parent
+# the stylesheet and the icon, served from memory: aiohttp's ``add_static`` opens each file on an
+# executor thread, and a request cancelled meanwhile (a browser still fetching the icon while
+# the receiver stops) leaves that file to the garbage collector
+_STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml"}
 
 
 async def _to_overview(request: web.Request) -> web.Response:
@@ -56,7 +62,24 @@ def _routes(app: web.Application) -> None:
     add_get("/admin/dead/confirm", dead.confirm_page, name="inspector.dead_confirm")
     add_post("/admin/dead/replay", dead.replay_matching, name="inspector.dead_replay")
     add_get("/admin/mirror", mirror.mirror_page, name="inspector.mirror")
-    app.router.add_static("/admin/static/", HERE / "static", name="inspector.static")
+    app.router.add_get("/admin/static/{name}", _static_handler(), name="inspector.static")
+
+
+def _static_handler() -> Handler:
+    files = {
+        path.name: (path.read_bytes(), _STATIC_TYPES[path.suffix])
+        for path in sorted((HERE / "static").iterdir())
+        if path.suffix in _STATIC_TYPES
+    }
+
+    async def static(request: web.Request) -> web.Response:
+        found = files.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        body, content_type = found
+        return web.Response(body=body, content_type=content_type, charset="utf-8")
+
+    return static
 
 
 def setup_inspector(app: web.Application) -> None:

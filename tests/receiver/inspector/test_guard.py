@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, expect
 
+import receiver.inspector
 from core.settings import Settings
 from core.store import Status
 from core.store.sqlite.store import SQLiteEventStore
@@ -182,3 +184,23 @@ async def test_the_session_cookie_is_secure_when_a_trusted_proxy_says_https(
     ) as resp:
         assert resp.status == 303
         assert bool(resp.cookies[SESSION_COOKIE]["secure"]) is secure
+
+
+async def test_the_stylesheet_and_icon_are_served_to_anyone_and_nothing_else_is(
+    receiver_with: Callable[..., object],
+) -> None:
+    client: ReceiverClient = await receiver_with(**REMOTE_SETTINGS)  # type: ignore[misc]
+    remote = {"X-Forwarded-For": REMOTE}  # no session: the login page needs them too
+    for name, content_type, start in [
+        ("inspector.css", "text/css", b""),
+        ("favicon.svg", "image/svg+xml", b"<svg"),
+    ]:
+        async with client.get(f"/admin/static/{name}", headers=remote) as resp:
+            body = await resp.read()
+        assert resp.status == 200 and resp.content_type == content_type
+        assert body == (Path(receiver.inspector.__file__).parent / "static" / name).read_bytes()
+        assert body.startswith(start)
+        assert resp.headers["X-Frame-Options"] == "DENY"
+    for path in ["/admin/static/nope.css", "/admin/static/..%2F__init__.py"]:
+        async with client.get(path, headers=remote) as resp:
+            assert resp.status == 404, path
