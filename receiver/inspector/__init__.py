@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from core.store import mirror_of
 from core.store.inspect import InspectsEvents
@@ -31,8 +32,6 @@ from receiver.inspector.state import STATE_KEY, InspectorState, MirrorReads
 from receiver.keys import STORE_KEY
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 HERE = Path(__file__).parent
 # the stylesheet and the icon, served from memory: aiohttp's ``add_static`` opens each file on an
